@@ -1,0 +1,93 @@
+"""SpottyPottySense: motion in a room starts Spotify, and it stops after everyone has left."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    OAuth2Session,
+    async_get_config_entry_implementation,
+)
+from homeassistant.helpers.typing import ConfigType
+
+from .auth import token_provider
+from .config_flow import missing_scopes
+from .const import DOMAIN, SPOTIFY_PREMIUM_URL
+from .runtime import SpottyPottySenseConfigEntry, SpottyPottySenseData
+from .spotify_api import (
+    SpotifyApiError,
+    SpotifyAuthError,
+    SpotifyClient,
+    SpotifyForbiddenError,
+)
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+PLATFORMS: list[Platform] = []
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions once, whatever entries exist."""
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> bool:
+    """Connect to the Spotify account; fail in the way that lets HA retry or reauthenticate."""
+    implementation = await async_get_config_entry_implementation(hass, entry)
+    oauth_session = OAuth2Session(hass, entry, implementation)
+    client = SpotifyClient(token_provider(hass, entry, oauth_session), hass.async_add_executor_job)
+    entry.async_on_unload(client.close)
+
+    not_premium_issue = f"user_not_premium_{entry.unique_id}"
+    try:
+        user = await client.current_user()
+    except SpotifyAuthError as err:
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+    except SpotifyForbiddenError as err:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            not_premium_issue,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="user_not_premium",
+            translation_placeholders={"account": entry.title},
+            learn_more_url=SPOTIFY_PREMIUM_URL,
+        )
+        raise ConfigEntryError(translation_domain=DOMAIN, translation_key="forbidden") from err
+    except SpotifyApiError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key=err.translation_key
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, not_premium_issue)
+
+    if missing := missing_scopes(entry.data["token"]):
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN,
+            translation_key="missing_scopes",
+            translation_placeholders={"scopes": ", ".join(missing)},
+        )
+
+    account_device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id,
+        identifiers={(DOMAIN, user.user_id)},
+        name=user.display_name,
+        manufacturer="Spotify",
+        model=f"Spotify {(user.product or 'account').capitalize()}",
+        entry_type=dr.DeviceEntryType.SERVICE,
+        configuration_url="https://www.spotify.com/account/overview/",
+    )
+    entry.runtime_data = SpottyPottySenseData(
+        client=client,
+        oauth_session=oauth_session,
+        user=user,
+        account_device_id=account_device.id,
+    )
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> bool:
+    """Unload platforms; everything else is released through async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
