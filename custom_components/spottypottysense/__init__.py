@@ -5,7 +5,15 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
-from homeassistant.helpers import config_validation as cv, device_registry as dr, issue_registry as ir
+from homeassistant.helpers import (
+    config_validation as cv,
+)
+from homeassistant.helpers import (
+    device_registry as dr,
+)
+from homeassistant.helpers import (
+    issue_registry as ir,
+)
 from homeassistant.helpers.config_entry_oauth2_flow import (
     OAuth2Session,
     async_get_config_entry_implementation,
@@ -15,20 +23,29 @@ from homeassistant.helpers.typing import ConfigType
 from .auth import token_provider
 from .config_flow import missing_scopes
 from .const import DOMAIN, SPOTIFY_PREMIUM_URL
+from .manager import SessionManager
 from .runtime import SpottyPottySenseConfigEntry, SpottyPottySenseData
+from .services import async_setup_services
 from .spotify_api import (
     SpotifyApiError,
     SpotifyAuthError,
     SpotifyClient,
     SpotifyForbiddenError,
 )
+from .storage import SessionStore
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS: list[Platform] = []
+PLATFORMS: list[Platform] = [
+    Platform.BUTTON,
+    Platform.EVENT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once, whatever entries exist."""
+    async_setup_services(hass)
     return True
 
 
@@ -43,7 +60,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEn
     try:
         user = await client.current_user()
     except SpotifyAuthError as err:
-        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+        raise ConfigEntryAuthFailed(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
     except SpotifyForbiddenError as err:
         ir.async_create_issue(
             hass,
@@ -78,16 +97,28 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEn
         entry_type=dr.DeviceEntryType.SERVICE,
         configuration_url="https://www.spotify.com/account/overview/",
     )
+    manager = SessionManager(hass, entry, client)
     entry.runtime_data = SpottyPottySenseData(
         client=client,
         oauth_session=oauth_session,
         user=user,
         account_device_id=account_device.id,
+        manager=manager,
     )
+    await manager.async_setup()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    manager.async_start()
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> bool:
-    """Unload platforms; everything else is released through async_on_unload."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    """Unload platforms and stop the rooms; their open sessions are kept in the store."""
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    await entry.runtime_data.manager.async_unload()
+    return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> None:
+    """The account was deleted: delete its stored sessions too."""
+    await SessionStore(hass, entry.entry_id).async_remove()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import ClientError
-
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
@@ -15,7 +14,9 @@ from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
 from .spotify_api import SpotifyAuthError, SpotifyConnectionError, TokenProvider
 
 
-def token_provider(hass: HomeAssistant, entry: ConfigEntry, session: OAuth2Session) -> TokenProvider:
+def token_provider(
+    hass: HomeAssistant, entry: ConfigEntry, session: OAuth2Session
+) -> TokenProvider:
     """Return a provider that hands the client a valid token, refreshing it when asked.
 
     Spotify answered 401 → ``force_refresh``: a new token is fetched even if the old one has not

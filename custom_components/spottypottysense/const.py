@@ -7,7 +7,7 @@ from typing import Final
 DOMAIN: Final = "spottypottysense"
 
 OAUTH2_AUTHORIZE: Final = "https://accounts.spotify.com/authorize"
-OAUTH2_TOKEN: Final = "https://accounts.spotify.com/api/token"
+OAUTH2_TOKEN: Final = "https://accounts.spotify.com/api/token"  # noqa: S105 - a URL
 SPOTIFY_API_URL: Final = "https://api.spotify.com/v1/"
 
 # Playback control, reading what plays, the Premium check and the playlist picker.
@@ -21,6 +21,47 @@ SPOTIFY_SCOPES: Final = (
     "playlist-read-collaborative",
 )
 
-SPOTIFY_PREMIUM_URL: Final = "https://developer.spotify.com/documentation/web-api/concepts/quota-modes"
+SPOTIFY_PREMIUM_URL: Final = (
+    "https://developer.spotify.com/documentation/web-api/concepts/quota-modes"
+)
 
 SUBENTRY_TYPE_MOTION_SENSOR: Final = "motion_sensor"
+
+# Keys of a motion sensor's subentry.data (public contract: automations and stored data use them).
+CONF_MOTION_ENTITIES: Final = "motion_entities"
+CONF_SPOTIFY_DEVICE_ID: Final = "spotify_device_id"
+CONF_SPOTIFY_DEVICE_NAME: Final = "spotify_device_name"
+CONF_SOURCE: Final = "source"
+CONF_VOLUME: Final = "volume"
+CONF_SHUFFLE: Final = "shuffle"
+CONF_TIMEOUT_MINUTES: Final = "timeout_minutes"
+CONF_COOLDOWN_MINUTES: Final = "cooldown_minutes"
+CONF_MIN_PRESENCE_SECONDS: Final = "min_presence_seconds"
+CONF_MAX_SESSION_MINUTES: Final = "max_session_minutes"
+CONF_QUIET_HOURS_ENABLED: Final = "quiet_hours_enabled"
+CONF_QUIET_START: Final = "quiet_start"
+CONF_QUIET_END: Final = "quiet_end"
+CONF_QUIET_DAYS: Final = "quiet_days"
+CONF_QUIET_MODE: Final = "quiet_mode"
+CONF_QUIET_VOLUME: Final = "quiet_volume"
+CONF_ONLY_WHEN_IDLE: Final = "only_when_idle"
+
+DEFAULTS: Final[dict[str, object]] = {
+    CONF_SHUFFLE: True,
+    CONF_TIMEOUT_MINUTES: 5,
+    CONF_COOLDOWN_MINUTES: 2,
+    CONF_MIN_PRESENCE_SECONDS: 0,
+    CONF_MAX_SESSION_MINUTES: 180,
+    CONF_QUIET_HOURS_ENABLED: False,
+    CONF_QUIET_DAYS: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    CONF_QUIET_MODE: "block",
+    CONF_ONLY_WHEN_IDLE: True,
+}
+
+# Binary sensors the form offers: PIR motion, radar occupancy/presence, and door contacts.
+MOTION_DEVICE_CLASSES: Final = ("motion", "occupancy", "presence", "moving", "door")
+
+# Session events: bus events are f"{DOMAIN}_{type}", the event entity uses the bare types.
+EVENT_SESSION_STARTED: Final = "session_started"
+EVENT_SESSION_ENDED: Final = "session_ended"
+EVENT_PLAYBACK_FAILED: Final = "playback_failed"

@@ -44,6 +44,5 @@ async def async_get_config_entry_diagnostics(
             "last_rate_limit_wait": data.client.last_rate_limit_wait,
         },
     }
-    if data.manager is not None:
-        diagnostics["sensors"] = data.manager.diagnostics()
+    diagnostics["sensors"] = data.manager.diagnostics()
     return async_redact_data(diagnostics, TO_REDACT)

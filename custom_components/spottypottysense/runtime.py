@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
@@ -22,7 +22,7 @@ class SpottyPottySenseData:
     oauth_session: OAuth2Session
     user: SpotifyUser
     account_device_id: str
-    manager: SessionManager | None = field(default=None)
+    manager: SessionManager
 
 
 type SpottyPottySenseConfigEntry = ConfigEntry[SpottyPottySenseData]

@@ -1,0 +1,31 @@
+"""The room's "Stop session" button."""
+
+from __future__ import annotations
+
+from homeassistant.components.button import ButtonEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import SensorDeviceEntity, add_entities_per_sensor
+from .runtime import SpottyPottySenseConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SpottyPottySenseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One button per room."""
+    add_entities_per_sensor(
+        entry, async_add_entities, lambda c: [StopSessionButton(c, "stop_session")]
+    )
+
+
+class StopSessionButton(SensorDeviceEntity, ButtonEntity):
+    """End the room's session now (pausing only music it started)."""
+
+    async def async_press(self) -> None:
+        """Stop."""
+        self.controller.stop_session()

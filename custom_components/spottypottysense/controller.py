@@ -1,0 +1,410 @@
+"""One room's shell: feeds the engine HA state changes and timers, and carries out its decisions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine, Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.const import STATE_ON
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_MOTION_ENTITIES,
+    CONF_SPOTIFY_DEVICE_ID,
+    CONF_SPOTIFY_DEVICE_NAME,
+    DOMAIN,
+    EVENT_PLAYBACK_FAILED,
+    EVENT_SESSION_ENDED,
+    EVENT_SESSION_STARTED,
+)
+from .engine import (
+    Decision,
+    EndPlayback,
+    EndReason,
+    SensorEngine,
+    SensorOptions,
+    SensorState,
+    Session,
+    SessionRecord,
+    StartPlayback,
+    Status,
+)
+from .history import daily_totals
+from .playback import async_end_playback, async_start_playback
+from .spotify_api import SpotifyApiError, SpotifyAuthError, SpotifyNotFoundError
+
+if TYPE_CHECKING:
+    from .manager import SessionManager
+
+_LOGGER = logging.getLogger(__name__)
+
+LISTENING_REFRESH = timedelta(minutes=1)
+
+
+def speaker_issue_id(subentry_id: str) -> str:
+    """Repair issue raised while a room's speaker cannot be found."""
+    return f"speaker_missing_{subentry_id}"
+
+
+class SensorController:
+    """Runs one motion sensor's sessions; entities read it and subscribe to its updates."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        manager: SessionManager,
+        subentry: ConfigSubentry,
+        state: SensorState | None,
+    ) -> None:
+        self.hass = hass
+        self.manager = manager
+        self.subentry = subentry
+        self.engine = SensorEngine(self._options(subentry), state)
+        self._listeners: set[CALLBACK_TYPE] = set()
+        self._event_listeners: set[Callable[[str, dict[str, Any]], None]] = set()
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._unsub_timer: CALLBACK_TYPE | None = None
+        self._unsub_ticker: CALLBACK_TYPE | None = None
+        self._present = False
+
+    # ---- properties the entities read -------------------------------------------------------
+
+    @property
+    def subentry_id(self) -> str:
+        """The subentry this room is."""
+        return self.subentry.subentry_id
+
+    @property
+    def name(self) -> str:
+        """The room's name as the user typed it."""
+        return self.subentry.title
+
+    @property
+    def device_id(self) -> str | None:
+        """The room's HA device id (for events and actions), once its entities created it."""
+        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.subentry_id)})
+        return device.id if device is not None else None
+
+    @property
+    def session(self) -> Session | None:
+        """The open session, if any."""
+        return self.engine.session
+
+    def status(self) -> Status:
+        """What the room is doing now."""
+        return self.engine.status(dt_util.utcnow())
+
+    def stops_at(self) -> datetime | None:
+        """When the open session will end if nothing changes."""
+        return self.engine.stops_at(dt_util.utcnow())
+
+    def today(self) -> tuple[int, float]:
+        """Sessions started today and minutes listened today (local day)."""
+        return daily_totals(
+            self.manager.records_for(self.subentry_id),
+            self.engine.session,
+            dt_util.utcnow(),
+            dt_util.get_default_time_zone(),
+        )
+
+    # ---- life cycle ---------------------------------------------------------------------------
+
+    @callback
+    def async_start(self) -> None:
+        """Subscribe to the motion entities and carry out what fell due while HA was down."""
+        now = dt_util.utcnow()
+        self._subscribe()
+        # On at start-up is not an entry into the room: it keeps a session alive, never starts one.
+        self._present = self._any_on()
+        self._apply(self.engine.restore(now, present=self._present))
+
+    @callback
+    def async_stop(self) -> None:
+        """Release listeners and timers (entry unload); the session stays stored as it is."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        self._cancel_timer()
+        self._cancel_ticker()
+
+    @callback
+    def async_remove(self) -> None:
+        """The subentry was deleted: end its session (pausing what it owns) and stop."""
+        self._apply(self.engine.remove(dt_util.utcnow()))
+        self.async_stop()
+        ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
+
+    @callback
+    def async_update_subentry(self, subentry: ConfigSubentry) -> None:
+        """Apply changed options live; the open session keeps running."""
+        entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.subentry.data.get(
+            CONF_MOTION_ENTITIES
+        )
+        self.subentry = subentry
+        decisions = self.engine.update_options(dt_util.utcnow(), self._options(subentry))
+        if entities_changed:
+            for unsub in self._unsubs:
+                unsub()
+            self._unsubs.clear()
+            self._subscribe()
+            self._present = self._any_on()
+        self._apply(decisions)
+
+    # ---- inputs ------------------------------------------------------------------------------
+
+    @callback
+    def trigger_motion(self) -> None:
+        """A motion pulse from an automation."""
+        self._apply(self.engine.trigger_motion(dt_util.utcnow()))
+
+    @callback
+    def start_session(self) -> bool:
+        """Start now, ignoring quiet hours and cooldown; False if the sensor is switched off."""
+        decisions = self.engine.start_session(dt_util.utcnow())
+        self._apply(decisions)
+        return self.engine.session is not None
+
+    @callback
+    def stop_session(self) -> None:
+        """End the open session now."""
+        self._apply(self.engine.stop_session(dt_util.utcnow(), EndReason.MANUAL))
+
+    @callback
+    def set_enabled(self, enabled: bool) -> None:
+        """The room's switch."""
+        self._apply(self.engine.set_enabled(dt_util.utcnow(), enabled))
+
+    @callback
+    def snooze(self, duration: timedelta) -> None:
+        """No new sessions for a while (0 cancels)."""
+        self._apply(self.engine.snooze(dt_util.utcnow(), duration))
+
+    @callback
+    def _on_state_change(self, event: Event[EventStateChangedData]) -> None:
+        old, new = event.data["old_state"], event.data["new_state"]
+        now = dt_util.utcnow()
+        present = self._any_on()
+        rising = (
+            new is not None and new.state == STATE_ON and (old is None or old.state != STATE_ON)
+        )
+        decisions: list[Decision] = []
+        if rising:
+            # Only off → on is someone walking in; unavailable/unknown → on is a reconnect.
+            trusted = old is not None and old.state == "off"
+            decisions = self.engine.presence_changed(now, True, trusted=trusted)
+        elif self._present and not present:
+            decisions = self.engine.presence_changed(now, False)
+        else:
+            self._present = present
+            return
+        self._present = present
+        self._apply(decisions)
+
+    @callback
+    def _on_timer(self, now: datetime) -> None:
+        self._unsub_timer = None
+        self._apply(self.engine.tick(now))
+
+    # ---- carrying out decisions ---------------------------------------------------------------
+
+    @callback
+    def _apply(self, decisions: Iterable[Decision]) -> None:
+        for decision in decisions:
+            if isinstance(decision, StartPlayback):
+                self._spawn(self._async_start(decision), "start")
+            elif isinstance(decision, EndPlayback):
+                self._spawn(self._async_end(decision.record), "end")
+        self._reschedule()
+        self.manager.schedule_save()
+        self.notify()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        self.manager.entry.async_create_background_task(
+            self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}"
+        )
+
+    async def _async_start(self, decision: StartPlayback) -> None:
+        data = self.subentry.data
+        client = self.manager.client
+        try:
+            outcome = await async_start_playback(
+                client,
+                decision,
+                data[CONF_SPOTIFY_DEVICE_ID],
+                data.get(CONF_SPOTIFY_DEVICE_NAME),
+            )
+        except SpotifyApiError as err:
+            self._start_failed(decision, err)
+            return
+        ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
+        if outcome.found_device is not None and outcome.device_id != data[CONF_SPOTIFY_DEVICE_ID]:
+            _LOGGER.info(
+                "%s: speaker %s has a new Spotify id; saved it",
+                self.name,
+                outcome.found_device.name,
+            )
+            self.manager.update_speaker(self.subentry, outcome.found_device)
+        now = dt_util.utcnow()
+        decisions = self.engine.playback_started(
+            now,
+            decision.session_id,
+            owned=outcome.owned,
+            device_id=outcome.device_id,
+            context_uri=outcome.context_uri,
+        )
+        session = self.engine.session
+        if session is not None and session.session_id == decision.session_id:
+            self._fire(
+                EVENT_SESSION_STARTED,
+                {
+                    "session_id": session.session_id,
+                    "started": session.started.isoformat(),
+                    "owned": outcome.owned,
+                },
+            )
+        self._apply(decisions)
+
+    def _start_failed(self, decision: StartPlayback, err: SpotifyApiError) -> None:
+        _LOGGER.warning("%s: could not start Spotify: %s", self.name, err.translation_key)
+        if isinstance(err, SpotifyAuthError):
+            self.manager.entry.async_start_reauth(self.hass)
+        if isinstance(err, SpotifyNotFoundError):
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                speaker_issue_id(self.subentry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="speaker_missing",
+                translation_placeholders={
+                    "sensor": self.name,
+                    "speaker": self.subentry.data.get(CONF_SPOTIFY_DEVICE_NAME) or "?",
+                },
+            )
+        decisions = self.engine.playback_failed(
+            dt_util.utcnow(), decision.session_id, err.translation_key
+        )
+        self._fire(
+            EVENT_PLAYBACK_FAILED,
+            {"session_id": decision.session_id, "error": err.translation_key},
+        )
+        self._apply(decisions)
+
+    async def _async_end(self, record: SessionRecord) -> None:
+        if record.owned:
+            try:
+                paused = await async_end_playback(self.manager.client, record)
+            except SpotifyApiError as err:
+                _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
+            else:
+                if not paused:
+                    record = replace(record, reason=EndReason.RELEASED)
+        self.manager.add_record(self.subentry_id, record)
+        self._fire(
+            EVENT_SESSION_ENDED,
+            {
+                "session_id": record.session_id,
+                "started": record.started.isoformat(),
+                "ended": record.ended.isoformat(),
+                "duration": round(record.duration.total_seconds()),
+                "motion_count": record.motion_count,
+                "owned": record.owned,
+                "reason": str(record.reason),
+            },
+        )
+        self.notify()
+
+    @callback
+    def _fire(self, event_type: str, data: dict[str, Any]) -> None:
+        payload = {"device_id": self.device_id, "sensor": self.name, **data}
+        self.hass.bus.async_fire(f"{DOMAIN}_{event_type}", payload)
+        for listener in tuple(self._event_listeners):
+            listener(event_type, payload)
+
+    # ---- timers and listeners -----------------------------------------------------------------
+
+    def _subscribe(self) -> None:
+        entities = list(self.subentry.data.get(CONF_MOTION_ENTITIES, []))
+        if entities:
+            self._unsubs.append(
+                async_track_state_change_event(self.hass, entities, self._on_state_change)
+            )
+
+    def _any_on(self) -> bool:
+        return any(
+            (state := self.hass.states.get(entity_id)) is not None and state.state == STATE_ON
+            for entity_id in self.subentry.data.get(CONF_MOTION_ENTITIES, [])
+        )
+
+    def _reschedule(self) -> None:
+        self._cancel_timer()
+        if (when := self.engine.next_wakeup(dt_util.utcnow())) is not None:
+            self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
+        if self.engine.session is not None:
+            if self._unsub_ticker is None:
+                self._unsub_ticker = async_track_time_interval(
+                    self.hass, self._on_minute, LISTENING_REFRESH
+                )
+        else:
+            self._cancel_ticker()
+
+    @callback
+    def _on_minute(self, now: datetime) -> None:
+        self.notify()
+
+    def _cancel_timer(self) -> None:
+        if self._unsub_timer is not None:
+            self._unsub_timer()
+            self._unsub_timer = None
+
+    def _cancel_ticker(self) -> None:
+        if self._unsub_ticker is not None:
+            self._unsub_ticker()
+            self._unsub_ticker = None
+
+    @callback
+    def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `listener` whenever anything an entity shows may have changed."""
+        self._listeners.add(listener)
+        return lambda: self._listeners.discard(listener)
+
+    @callback
+    def async_add_event_listener(
+        self, listener: Callable[[str, dict[str, Any]], None]
+    ) -> CALLBACK_TYPE:
+        """Call `listener(event_type, data)` for session_started/ended and playback_failed."""
+        self._event_listeners.add(listener)
+        return lambda: self._event_listeners.discard(listener)
+
+    @callback
+    def notify(self) -> None:
+        """Tell the entities to write their state."""
+        for listener in tuple(self._listeners):
+            listener()
+
+    def _options(self, subentry: ConfigSubentry) -> SensorOptions:
+        return SensorOptions.from_data(subentry.data, dt_util.get_default_time_zone())
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Options, status and open session of this room (nothing secret)."""
+        session = self.engine.session
+        return {
+            "title": self.name,
+            "options": dict(self.subentry.data),
+            "status": str(self.status()),
+            "state": self.engine.state.to_dict(),
+            "open_session": session is not None,
+            "records": len(self.manager.records_for(self.subentry_id)),
+        }

@@ -1,0 +1,58 @@
+"""Base entity of a room's device: named by translation, updated by its controller (no polling)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .controller import SensorController
+from .runtime import SpottyPottySenseConfigEntry
+
+
+class SensorDeviceEntity(Entity):
+    """An entity on a motion sensor's device; the device belongs to the sensor's subentry."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, controller: SensorController, key: str) -> None:
+        self.controller = controller
+        self._attr_translation_key = key
+        self._attr_unique_id = f"{controller.subentry_id}_{key}"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, controller.subentry_id)},
+            name=controller.name,
+            manufacturer="SpottyPottySense",
+            model="Motion sensor",
+            via_device_id=controller.manager.entry.runtime_data.account_device_id,
+        )
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the controller."""
+        self.async_on_remove(self.controller.async_add_listener(self._handle_update))
+
+    @callback
+    def _handle_update(self) -> None:
+        self.async_write_ha_state()
+
+
+def add_entities_per_sensor(
+    entry: SpottyPottySenseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    factory: Callable[[SensorController], list[SensorDeviceEntity]],
+) -> None:
+    """Add a platform's entities for every room now and for every room added later."""
+    manager = entry.runtime_data.manager
+
+    @callback
+    def _add(controller: SensorController) -> None:
+        async_add_entities(factory(controller), config_subentry_id=controller.subentry_id)
+
+    for controller in manager.controllers.values():
+        _add(controller)
+    entry.async_on_unload(manager.async_add_sensor_listener(_add))

@@ -1,0 +1,106 @@
+"""The room's sensors: status, last motion, and today's sessions and listening time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .controller import SensorController
+from .engine import Status
+from .entity import SensorDeviceEntity, add_entities_per_sensor
+from .runtime import SpottyPottySenseConfigEntry
+
+PARALLEL_UPDATES = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoomSensorDescription(SensorEntityDescription):
+    """How a room sensor reads its value from the controller."""
+
+    value: Callable[[SensorController], str | int | float | datetime | None]
+
+
+def _session_started(controller: SensorController) -> datetime | None:
+    session = controller.session
+    return session.started if session is not None else None
+
+
+SENSORS: tuple[RoomSensorDescription, ...] = (
+    RoomSensorDescription(
+        key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=[status.value for status in Status],
+        value=lambda c: c.status().value,
+    ),
+    RoomSensorDescription(
+        key="last_motion",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value=lambda c: c.engine.state.last_motion,
+    ),
+    RoomSensorDescription(
+        key="sessions_today",
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value=lambda c: c.today()[0],
+    ),
+    RoomSensorDescription(
+        key="listening_time_today",
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        suggested_display_precision=0,
+        value=lambda c: round(c.today()[1], 1),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: SpottyPottySenseConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Four sensors per room."""
+    add_entities_per_sensor(
+        entry,
+        async_add_entities,
+        lambda c: [RoomSensor(c, description) for description in SENSORS],
+    )
+
+
+class RoomSensor(SensorDeviceEntity, SensorEntity):
+    """A value read from the room's controller whenever it changes."""
+
+    entity_description: RoomSensorDescription
+
+    def __init__(self, controller: SensorController, description: RoomSensorDescription) -> None:
+        super().__init__(controller, description.key)
+        self.entity_description = description
+
+    @property
+    def native_value(self) -> str | int | float | datetime | None:
+        """Read from the controller."""
+        return self.entity_description.value(self.controller)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """The status sensor tells when the session started and when it will stop."""
+        if self.entity_description.key != "status":
+            return None
+        skip = self.controller.engine.state.last_skip_reason
+        return {
+            "session_started": _session_started(self.controller),
+            "stops_at": self.controller.stops_at(),
+            "last_skip_reason": skip.value if skip is not None else None,
+            "error": self.controller.engine.state.error,
+        }

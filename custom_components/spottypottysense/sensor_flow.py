@@ -1,0 +1,238 @@
+"""Subentry flow: one motion sensor (room) of a Spotify account, added or reconfigured in the UI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.const import CONF_NAME
+from homeassistant.helpers import selector
+
+from .const import (
+    CONF_COOLDOWN_MINUTES,
+    CONF_MAX_SESSION_MINUTES,
+    CONF_MIN_PRESENCE_SECONDS,
+    CONF_MOTION_ENTITIES,
+    CONF_ONLY_WHEN_IDLE,
+    CONF_QUIET_DAYS,
+    CONF_QUIET_END,
+    CONF_QUIET_HOURS_ENABLED,
+    CONF_QUIET_MODE,
+    CONF_QUIET_START,
+    CONF_QUIET_VOLUME,
+    CONF_SHUFFLE,
+    CONF_SOURCE,
+    CONF_SPOTIFY_DEVICE_ID,
+    CONF_SPOTIFY_DEVICE_NAME,
+    CONF_TIMEOUT_MINUTES,
+    CONF_VOLUME,
+    DEFAULTS,
+    MOTION_DEVICE_CLASSES,
+)
+from .quiet_hours import WEEKDAYS, QuietMode
+from .runtime import SpottyPottySenseConfigEntry
+from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
+from .spotify_uri import normalize_source
+
+
+def _number(minimum: int, maximum: int, unit: str, step: int = 1) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            unit_of_measurement=unit,
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _device_options(
+    devices: list[SpotifyDevice], saved_id: str | None, saved_name: str | None
+) -> list[selector.SelectOptionDict]:
+    options = [
+        selector.SelectOptionDict(value=device.device_id, label=f"{device.name} ({device.type})")
+        for device in devices
+        if device.device_id
+    ]
+    if saved_id and all(option["value"] != saved_id for option in options):
+        options.append(
+            selector.SelectOptionDict(value=saved_id, label=f"{saved_name or saved_id} (offline)")
+        )
+    return options
+
+
+def validate_sensor_input(
+    user_input: dict[str, Any], devices: dict[str, SpotifyDevice], saved: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Check the form and return (subentry data, errors keyed by field)."""
+    errors: dict[str, str] = {}
+    data = {**user_input}
+    data.pop(CONF_NAME, None)
+    if not data.get(CONF_MOTION_ENTITIES):
+        errors[CONF_MOTION_ENTITIES] = "no_entities"
+    try:
+        data[CONF_SOURCE] = normalize_source(data.get(CONF_SOURCE)) or ""
+    except ValueError:
+        errors[CONF_SOURCE] = "invalid_source"
+    device_id = data.get(CONF_SPOTIFY_DEVICE_ID)
+    if device_id in devices:
+        data[CONF_SPOTIFY_DEVICE_NAME] = devices[device_id].name
+    elif device_id is not None and device_id == saved.get(CONF_SPOTIFY_DEVICE_ID):
+        # The saved speaker is asleep right now; keep it (it is found again by name later).
+        data[CONF_SPOTIFY_DEVICE_NAME] = saved.get(CONF_SPOTIFY_DEVICE_NAME, "")
+    else:
+        errors[CONF_SPOTIFY_DEVICE_ID] = "device_missing"
+    if data.get(CONF_QUIET_HOURS_ENABLED):
+        if not data.get(CONF_QUIET_START) or not data.get(CONF_QUIET_END):
+            errors[CONF_QUIET_START] = "quiet_times_required"
+        if (
+            data.get(CONF_QUIET_MODE) == QuietMode.LOW_VOLUME
+            and data.get(CONF_QUIET_VOLUME) is None
+        ):
+            errors[CONF_QUIET_VOLUME] = "quiet_volume_required"
+    for key in (CONF_VOLUME, CONF_QUIET_VOLUME):
+        if data.get(key) is not None:
+            data[key] = int(data[key])
+    for key in (
+        CONF_TIMEOUT_MINUTES,
+        CONF_COOLDOWN_MINUTES,
+        CONF_MIN_PRESENCE_SECONDS,
+        CONF_MAX_SESSION_MINUTES,
+    ):
+        data[key] = int(data[key])
+    return data, errors
+
+
+class MotionSensorSubentryFlow(ConfigSubentryFlow):
+    """Add or reconfigure a room: motion entities, speaker, what to play, timing, quiet hours."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        """Add a motion sensor."""
+        return await self._async_step_sensor(user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """Change a motion sensor; the running session continues with the new options."""
+        return await self._async_step_sensor(user_input)
+
+    async def _async_step_sensor(self, user_input: dict[str, Any] | None) -> SubentryFlowResult:
+        entry: SpottyPottySenseConfigEntry = self._get_entry()
+        if entry.state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        reconfiguring = self.source == "reconfigure"
+        current: dict[str, Any] = {}
+        title: str | None = None
+        if reconfiguring:
+            subentry = self._get_reconfigure_subentry()
+            current, title = dict(subentry.data), subentry.title
+        client = entry.runtime_data.client
+        try:
+            devices = await client.devices()
+            playlists = await client.playlists()
+        except SpotifyApiError:
+            return self.async_abort(reason="cannot_connect")
+        by_id = {device.device_id: device for device in devices if device.device_id}
+
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data, errors = validate_sensor_input(user_input, by_id, current)
+            if not errors:
+                if reconfiguring:
+                    return self.async_update_and_abort(
+                        entry,
+                        self._get_reconfigure_subentry(),
+                        title=user_input[CONF_NAME],
+                        data=data,
+                    )
+                return self.async_create_entry(title=user_input[CONF_NAME], data=data)
+            current = {**current, **user_input}
+            title = user_input.get(CONF_NAME, title)
+
+        schema = self._schema(devices, playlists, current)
+        suggested = {**DEFAULTS, **current, CONF_NAME: title or ""}
+        return self.async_show_form(
+            step_id="reconfigure" if reconfiguring else "user",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )
+
+    @staticmethod
+    def _schema(
+        devices: list[SpotifyDevice], playlists: list[Playlist], current: dict[str, Any]
+    ) -> vol.Schema:
+        device_options = _device_options(
+            devices, current.get(CONF_SPOTIFY_DEVICE_ID), current.get(CONF_SPOTIFY_DEVICE_NAME)
+        )
+        playlist_options = [
+            selector.SelectOptionDict(value=playlist.uri, label=playlist.name)
+            for playlist in playlists
+        ]
+        return vol.Schema(
+            {
+                vol.Required(CONF_NAME): selector.TextSelector(),
+                vol.Required(CONF_MOTION_ENTITIES): selector.EntitySelector(
+                    selector.EntitySelectorConfig(
+                        filter=selector.EntityWithDeviceFilterSelectorConfig(
+                            domain="binary_sensor", device_class=list(MOTION_DEVICE_CLASSES)
+                        ),
+                        multiple=True,
+                    )
+                ),
+                vol.Required(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=device_options, mode=selector.SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                vol.Optional(CONF_SOURCE): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=playlist_options,
+                        custom_value=True,
+                        mode=selector.SelectSelectorMode.DROPDOWN,
+                    )
+                ),
+                vol.Optional(CONF_VOLUME): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=0,
+                        max=100,
+                        step=1,
+                        unit_of_measurement="%",
+                        mode=selector.NumberSelectorMode.SLIDER,
+                    )
+                ),
+                vol.Required(CONF_SHUFFLE): selector.BooleanSelector(),
+                vol.Required(CONF_TIMEOUT_MINUTES): _number(1, 120, "min"),
+                vol.Required(CONF_COOLDOWN_MINUTES): _number(0, 60, "min"),
+                vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(0, 300, "s"),
+                vol.Required(CONF_MAX_SESSION_MINUTES): _number(5, 600, "min"),
+                vol.Required(CONF_ONLY_WHEN_IDLE): selector.BooleanSelector(),
+                vol.Required(CONF_QUIET_HOURS_ENABLED): selector.BooleanSelector(),
+                vol.Optional(CONF_QUIET_START): selector.TimeSelector(),
+                vol.Optional(CONF_QUIET_END): selector.TimeSelector(),
+                vol.Required(CONF_QUIET_DAYS): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=list(WEEKDAYS),
+                        multiple=True,
+                        translation_key="weekday",
+                        mode=selector.SelectSelectorMode.LIST,
+                    )
+                ),
+                vol.Required(CONF_QUIET_MODE): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[mode.value for mode in QuietMode],
+                        translation_key="quiet_mode",
+                    )
+                ),
+                vol.Optional(CONF_QUIET_VOLUME): selector.NumberSelector(
+                    selector.NumberSelectorConfig(
+                        min=0,
+                        max=100,
+                        step=1,
+                        unit_of_measurement="%",
+                        mode=selector.NumberSelectorMode.SLIDER,
+                    )
+                ),
+            }
+        )

@@ -1,0 +1,186 @@
+"""The integration's actions, registered once in async_setup and aimed at room devices."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import (
+    config_validation as cv,
+)
+from homeassistant.helpers import (
+    device_registry as dr,
+)
+from homeassistant.helpers import (
+    entity_registry as er,
+)
+from homeassistant.helpers.target import TargetSelection, async_extract_referenced_entity_ids
+from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
+
+from .const import DOMAIN
+from .controller import SensorController
+from .history import select
+from .runtime import SpottyPottySenseConfigEntry
+
+SERVICE_TRIGGER_MOTION = "trigger_motion"
+SERVICE_START_SESSION = "start_session"
+SERVICE_STOP_SESSION = "stop_session"
+SERVICE_SNOOZE = "snooze"
+SERVICE_GET_SESSIONS = "get_sessions"
+
+ATTR_DURATION = "duration"
+ATTR_START = "start"
+ATTR_END = "end"
+
+MAX_SNOOZE = timedelta(days=7)
+
+TARGET_SCHEMA = vol.Schema(cv.TARGET_SERVICE_FIELDS)
+SNOOZE_SCHEMA = TARGET_SCHEMA.extend(
+    {
+        vol.Required(ATTR_DURATION): vol.All(
+            cv.time_period, vol.Range(min=timedelta(0), max=MAX_SNOOZE)
+        )
+    }
+)
+GET_SESSIONS_SCHEMA = TARGET_SCHEMA.extend(
+    {vol.Optional(ATTR_START): cv.datetime, vol.Optional(ATTR_END): cv.datetime}
+)
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions."""
+
+    async def _trigger_motion(call: ServiceCall) -> None:
+        for controller in _targeted(hass, call):
+            controller.trigger_motion()
+
+    async def _start_session(call: ServiceCall) -> None:
+        controllers = _targeted(hass, call)
+        disabled = [c.name for c in controllers if not c.engine.state.enabled]
+        if disabled:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="sensor_disabled",
+                translation_placeholders={"sensors": ", ".join(disabled)},
+            )
+        for controller in controllers:
+            controller.start_session()
+
+    async def _stop_session(call: ServiceCall) -> None:
+        for controller in _targeted(hass, call):
+            controller.stop_session()
+
+    async def _snooze(call: ServiceCall) -> None:
+        for controller in _targeted(hass, call):
+            controller.snooze(call.data[ATTR_DURATION])
+
+    async def _get_sessions(call: ServiceCall) -> ServiceResponse:
+        start = _aware(call.data.get(ATTR_START))
+        end = _aware(call.data.get(ATTR_END))
+        if start is not None and end is not None and end < start:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="invalid_time_range"
+            )
+        has_target = any(key in call.data for key in cv.TARGET_SERVICE_FIELDS)
+        controllers = _targeted(hass, call) if has_target else _all_controllers(hass)
+        sessions: list[dict[str, Any]] = []
+        for controller in controllers:
+            for record in select(
+                controller.manager.records_for(controller.subentry_id), start, end
+            ):
+                sessions.append(
+                    {
+                        "device_id": controller.device_id,
+                        "sensor": controller.name,
+                        **record.to_dict(),
+                        "duration": round(record.duration.total_seconds()),
+                    }
+                )
+        sessions.sort(key=lambda item: str(item["started"]))
+        return {"sessions": cast("list[JsonValueType]", sessions)}
+
+    for name, handler, schema in (
+        (SERVICE_TRIGGER_MOTION, _trigger_motion, TARGET_SCHEMA),
+        (SERVICE_START_SESSION, _start_session, TARGET_SCHEMA),
+        (SERVICE_STOP_SESSION, _stop_session, TARGET_SCHEMA),
+        (SERVICE_SNOOZE, _snooze, SNOOZE_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, name, handler, schema=schema)
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_GET_SESSIONS,
+        _get_sessions,
+        schema=GET_SESSIONS_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+def _all_controllers(hass: HomeAssistant) -> list[SensorController]:
+    entries: list[SpottyPottySenseConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
+    return [c for entry in entries for c in entry.runtime_data.manager.controllers.values()]
+
+
+def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
+    """Return the rooms an action targets (devices, their entities or areas); at least one."""
+    selected = async_extract_referenced_entity_ids(hass, TargetSelection(call.data))
+    device_ids = set(selected.referenced_devices)
+    entity_registry = er.async_get(hass)
+    for entity_id in selected.referenced | selected.indirectly_referenced:
+        if (entity := entity_registry.async_get(entity_id)) and entity.device_id:
+            device_ids.add(entity.device_id)
+    device_registry = dr.async_get(hass)
+    controllers: dict[str, SensorController] = {}
+    for device_id in device_ids:
+        if (device := device_registry.async_get(device_id)) is None:
+            continue
+        for domain, identifier in device.identifiers:
+            if domain != DOMAIN:
+                continue
+            for entry_id in device.config_entries:
+                entry = hass.config_entries.async_get_entry(entry_id)
+                if entry is None or entry.domain != DOMAIN:
+                    continue
+                if entry.state is not ConfigEntryState.LOADED:
+                    raise ServiceValidationError(
+                        translation_domain=DOMAIN,
+                        translation_key="entry_not_loaded",
+                        translation_placeholders={"account": entry.title},
+                    )
+                typed: SpottyPottySenseConfigEntry = entry
+                if (
+                    controller := typed.runtime_data.manager.controllers.get(identifier)
+                ) is not None:
+                    controllers[identifier] = controller
+    if not controllers:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="no_sensor_targeted",
+            translation_placeholders={"target": _describe(call.data)},
+        )
+    return list(controllers.values())
+
+
+def _describe(data: Any) -> str:
+    parts = [
+        f"{key}={data[key]}" for key in (ATTR_DEVICE_ID, "entity_id", "area_id") if key in data
+    ]
+    return ", ".join(parts) or "nothing"

@@ -1,0 +1,844 @@
+"""A fake Spotify Web API on 127.0.0.1, spoken to over real HTTP by the real client.
+
+It keeps the account's state (user, devices, playback, playlists, valid tokens), answers the
+endpoints the integration uses the way ../shared/spotify-web-api/openapi.yml describes them
+(checked by test_fake_spotify_conformance.py), records every request with its response, and
+injects faults per endpoint: error statuses, raw answers, latency.
+
+Use it through the fixtures:
+
+    async def test_something(hass, fake_spotify, spotify_client):
+        fake_spotify.add_device("kitchen", "Kitchen", is_active=True)
+        fake_spotify.fail("PUT", "/me/player/play", 503, times=2)
+        await spotify_client.start_playback("kitchen", context_uri="spotify:playlist:abc")
+        assert len(fake_spotify.requests_to("PUT", "/me/player/play")) == 3
+
+``fake_spotify`` also points ``spotify_api.SPOTIFY_API_URL`` at the fake, so a SpotifyClient the
+integration builds itself (config flow, setup) talks to it too; the token it must send is
+``fake_spotify.token`` (DEFAULT_TOKEN unless changed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+from homeassistant.core import HomeAssistant
+
+from custom_components.spottypottysense import spotify_api
+from custom_components.spottypottysense.spotify_api import SpotifyClient
+
+DEFAULT_TOKEN = "fake-access-token"
+NO_ACTIVE_DEVICE = "NO_ACTIVE_DEVICE"
+NO_ACTIVE_DEVICE_MESSAGE = "Player command failed: No active device found"
+PREMIUM_REQUIRED = "PREMIUM_REQUIRED"
+VOLUME_DISALLOW = "VOLUME_CONTROL_DISALLOW"
+TRACKS_PER_CONTEXT = 10
+
+# --- state ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class FakeUser:
+    """The account behind the token."""
+
+    id: str = "fake-user"
+    display_name: str | None = "Fake User"
+    email: str | None = "fake.user@example.com"
+    product: str = "premium"
+    country: str = "SE"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "type": "user",
+            "uri": f"spotify:user:{self.id}",
+            "href": f"https://api.spotify.com/v1/users/{self.id}",
+            "external_urls": {"spotify": f"https://open.spotify.com/user/{self.id}"},
+            "images": [],
+            "product": self.product,
+            "country": self.country,
+            "explicit_content": {"filter_enabled": False, "filter_locked": False},
+            "followers": {"href": None, "total": 0},
+        }
+        # The contract types these as plain strings; Spotify leaves them out when unknown.
+        if self.display_name is not None:
+            data["display_name"] = self.display_name
+        if self.email is not None:
+            data["email"] = self.email
+        return data
+
+
+@dataclass
+class FakeDevice:
+    """A Spotify Connect device in the account's device list."""
+
+    id: str | None
+    name: str
+    type: str = "Speaker"
+    is_active: bool = False
+    is_restricted: bool = False
+    is_private_session: bool = False
+    volume_percent: int | None = 50
+    supports_volume: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "type": self.type,
+            "is_active": self.is_active,
+            "is_private_session": self.is_private_session,
+            "is_restricted": self.is_restricted,
+            "volume_percent": self.volume_percent,
+            "supports_volume": self.supports_volume,
+        }
+
+
+@dataclass
+class FakePlayback:
+    """What plays; ``tracks``/``index`` stand in for the context's track list."""
+
+    device_id: str | None
+    context_uri: str | None = None
+    tracks: list[str] = field(default_factory=list)
+    index: int = 0
+    is_playing: bool = True
+    shuffle: bool = False
+    repeat: str = "off"
+    progress_ms: int = 0
+    timestamp: int = 0
+
+    @property
+    def item_uri(self) -> str | None:
+        return self.tracks[self.index] if 0 <= self.index < len(self.tracks) else None
+
+    @property
+    def item_name(self) -> str | None:
+        return None if self.item_uri is None else f"Track {self.index + 1}"
+
+
+@dataclass
+class FakePlaylist:
+    """A playlist the user owns or follows."""
+
+    id: str
+    name: str
+    owner_id: str = "fake-user"
+    owner_name: str | None = "Fake User"
+
+    @property
+    def uri(self) -> str:
+        return f"spotify:playlist:{self.id}"
+
+    def to_json(self) -> dict[str, Any]:
+        owner: dict[str, Any] = {
+            "id": self.owner_id,
+            "type": "user",
+            "uri": f"spotify:user:{self.owner_id}",
+            "href": f"https://api.spotify.com/v1/users/{self.owner_id}",
+            "external_urls": {"spotify": f"https://open.spotify.com/user/{self.owner_id}"},
+            "display_name": self.owner_name,
+        }
+        return {
+            "collaborative": False,
+            "description": "",
+            "external_urls": {"spotify": f"https://open.spotify.com/playlist/{self.id}"},
+            "href": f"https://api.spotify.com/v1/playlists/{self.id}",
+            "id": self.id,
+            "images": [],
+            "name": self.name,
+            "owner": owner,
+            "public": False,
+            "snapshot_id": "c25hcHNob3Q",
+            "items": {"href": f"https://api.spotify.com/v1/playlists/{self.id}/items", "total": 10},
+            "type": "playlist",
+            "uri": self.uri,
+        }
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the fake saw it, and what it answered."""
+
+    method: str
+    path: str  # below /v1, with a leading slash: "/me/player/play"
+    query: dict[str, str]
+    body: bytes
+    json: Any
+    headers: dict[str, str]
+    time: float  # FakeSpotify.clock() when the request arrived
+    status: int = 0
+    response_body: bytes = b""
+    response_headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+    @property
+    def token(self) -> str | None:
+        auth = self.headers.get("Authorization", "")
+        return auth[7:] if auth.startswith("Bearer ") else None
+
+    @property
+    def response_json(self) -> Any:
+        return json.loads(self.response_body) if self.response_body else None
+
+
+@dataclass
+class _Fault:
+    status: int
+    remaining: int | None
+    retry_after: float | None = None
+    reason: str | None = None
+    message: str | None = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
+
+
+class _Call:
+    """The request being answered, parsed once."""
+
+    def __init__(self, request: web.Request, record: RecordedRequest) -> None:
+        self.request = request
+        self.record = record
+        self.query = record.query
+        self.json = record.json
+
+
+class SpotifyHttpError(Exception):
+    """Raised inside handlers to answer with Spotify's error object."""
+
+    def __init__(self, status: int, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.reason = reason
+
+
+def _norm_path(path: str) -> str:
+    path = "/" + path.lstrip("/")
+    return path.removeprefix("/v1") or "/"
+
+
+def _tracks_for(context_uri: str) -> list[str]:
+    """Stable fake track ids for a context (base62-ish, 22 characters like Spotify's)."""
+    return [
+        "spotify:track:" + hashlib.sha256(f"{context_uri}#{i}".encode()).hexdigest()[:22]
+        for i in range(TRACKS_PER_CONTEXT)
+    ]
+
+
+# --- the server ----------------------------------------------------------------------------------
+
+
+class FakeSpotify:
+    """State, behaviour and fault injection of the fake Web API."""
+
+    def __init__(self) -> None:
+        self.user = FakeUser()
+        self.devices: list[FakeDevice] = []
+        self.playback: FakePlayback | None = None
+        self.playlists: list[FakePlaylist] = [
+            FakePlaylist(f"pl{i:04d}", f"Playlist {i}") for i in range(1, 4)
+        ]
+        self.token = DEFAULT_TOKEN
+        self.valid_tokens: set[str] = {DEFAULT_TOKEN}
+        self.requests: list[RecordedRequest] = []
+        self.clock: Callable[[], float] = time.monotonic
+        self.url = ""
+        self._faults: dict[tuple[str, str], list[_Fault]] = {}
+        self._delays: dict[tuple[str, str], float] = {}
+        self._last_context: str | None = None
+        self._runner: web.AppRunner | None = None
+        self._routes: dict[tuple[str, str], Callable[[_Call], web.Response]] = {
+            ("GET", "/me"): self._get_me,
+            ("GET", "/me/player"): self._get_player,
+            ("PUT", "/me/player"): self._transfer,
+            ("GET", "/me/player/devices"): self._get_devices,
+            ("PUT", "/me/player/play"): self._play,
+            ("PUT", "/me/player/pause"): self._pause,
+            ("PUT", "/me/player/volume"): self._volume,
+            ("PUT", "/me/player/shuffle"): self._shuffle,
+            ("PUT", "/me/player/repeat"): self._repeat,
+            ("POST", "/me/player/next"): self._next,
+            ("POST", "/me/player/previous"): self._previous,
+            ("GET", "/me/playlists"): self._get_playlists,
+        }
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Listen on 127.0.0.1 at a free port."""
+        app = web.Application()
+        app.router.add_route("*", "/v1/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}/v1/"
+
+    async def stop(self) -> None:
+        """Stop listening and drop open connections."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # -- simulating the user and the account ------------------------------------------------------
+
+    def set_premium(self, premium: bool) -> None:
+        """Free accounts may read but get 403 PREMIUM_REQUIRED on every player command."""
+        self.user.product = "premium" if premium else "free"
+
+    def add_device(
+        self,
+        device_id: str | None,
+        name: str,
+        *,
+        type: str = "Speaker",
+        is_active: bool = False,
+        is_restricted: bool = False,
+        volume_percent: int | None = 50,
+        supports_volume: bool = True,
+    ) -> FakeDevice:
+        """Add a device; an active one becomes the only active device."""
+        device = FakeDevice(
+            device_id,
+            name,
+            type=type,
+            is_restricted=is_restricted,
+            volume_percent=volume_percent,
+            supports_volume=supports_volume,
+        )
+        self.devices.append(device)
+        if is_active:
+            self._activate(device)
+        return device
+
+    def remove_device(self, device_id: str) -> None:
+        """Drop a device from the list (switched off); playback on it stops existing."""
+        self.devices = [device for device in self.devices if device.id != device_id]
+        if self.playback is not None and self.playback.device_id == device_id:
+            self._clear_playback()
+
+    def device(self, device_id: str | None) -> FakeDevice | None:
+        """The device with this id, if listed."""
+        return next((device for device in self.devices if device.id == device_id), None)
+
+    @property
+    def active_device(self) -> FakeDevice | None:
+        """The device Spotify controls when a command names none."""
+        return next((device for device in self.devices if device.is_active), None)
+
+    def user_play(self, context_uri: str | None = None, device_id: str | None = None) -> None:
+        """The user starts something in the Spotify app (on the active or first device)."""
+        target = self.device(device_id) if device_id is not None else None
+        target = target or self.active_device or (self.devices[0] if self.devices else None)
+        if target is None:
+            raise ValueError("add a device first")
+        self._start(target, context_uri=context_uri, uris=None, offset=None, position_ms=None)
+
+    def user_pause(self) -> None:
+        """The user pauses in the Spotify app."""
+        if self.playback is not None:
+            self.playback.is_playing = False
+
+    def user_transfer(self, device_id: str) -> None:
+        """The user moves playback to another device in the Spotify app."""
+        device = self.device(device_id)
+        if device is None:
+            raise ValueError(f"unknown device {device_id}")
+        self._activate(device)
+        if self.playback is not None:
+            self.playback.device_id = device_id
+
+    def stop_playback(self) -> None:
+        """Nothing plays anywhere any more (GET /me/player answers 204)."""
+        self._clear_playback()
+
+    # -- fault injection --------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        *,
+        times: int | None = 1,
+        retry_after: float | None = None,
+        reason: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        """Answer the next ``times`` requests (None: all) to an endpoint with an error.
+
+        ``method``/``path`` may be "*"; ``path`` is below /v1 ("/me/player/play"). 429 answers
+        carry ``Retry-After`` (default 1 s); 404 defaults to reason NO_ACTIVE_DEVICE.
+        """
+        if status == 404 and reason is None:
+            reason = NO_ACTIVE_DEVICE
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        self._faults.setdefault(self._key(method, path), []).append(
+            _Fault(status, times, retry_after=retry_after, reason=reason, message=message)
+        )
+
+    def respond(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str | Any,
+        *,
+        status: int = 200,
+        times: int | None = 1,
+        content_type: str = "application/json",
+    ) -> None:
+        """Answer the next ``times`` requests with this raw body (bytes/str) or JSON value."""
+        raw = (
+            body
+            if isinstance(body, bytes)
+            else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+        )
+        self._faults.setdefault(self._key(method, path), []).append(
+            _Fault(status, times, raw=raw, content_type=content_type)
+        )
+
+    def delay(self, method: str, path: str, seconds: float) -> None:
+        """Add latency to every request to an endpoint (0 removes it)."""
+        self._delays[self._key(method, path)] = seconds
+
+    def clear_faults(self) -> None:
+        """Back to normal answers."""
+        self._faults.clear()
+        self._delays.clear()
+
+    # -- inspection -------------------------------------------------------------------------------
+
+    def requests_to(self, method: str, path: str) -> list[RecordedRequest]:
+        """Recorded requests to one endpoint, oldest first."""
+        key = self._key(method, path)
+        return [r for r in self.requests if (r.method, r.path) == key]
+
+    # -- HTTP -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(method: str, path: str) -> tuple[str, str]:
+        return method.upper(), path if path == "*" else _norm_path(path)
+
+    def _matching(self, table: dict[tuple[str, str], Any], method: str, path: str) -> Any:
+        for key in ((method, path), (method, "*"), ("*", path), ("*", "*")):
+            if key in table:
+                return table[key]
+        return None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        try:
+            parsed = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        record = RecordedRequest(
+            method=request.method,
+            path=_norm_path(request.path),
+            query=dict(request.query),
+            body=body,
+            json=parsed,
+            headers=dict(request.headers),
+            time=self.clock(),
+        )
+        self.requests.append(record)
+        response = await self._answer(request, record)
+        record.status = response.status
+        record.response_body = response.body if isinstance(response.body, bytes) else b""
+        record.response_headers = dict(response.headers)
+        record.content_type = response.content_type if record.response_body else None
+        return response
+
+    async def _answer(self, request: web.Request, record: RecordedRequest) -> web.Response:
+        if seconds := self._matching(self._delays, record.method, record.path):
+            await asyncio.sleep(seconds)
+        if record.token not in self.valid_tokens:
+            return _error(401, "Invalid access token")
+        if (fault := self._next_fault(record.method, record.path)) is not None:
+            return _fault_response(fault)
+        route = self._routes.get((record.method, record.path))
+        if route is None:
+            return _error(404, "Service not found")
+        try:
+            return route(_Call(request, record))
+        except SpotifyHttpError as err:
+            return _error(err.status, err.message, err.reason)
+
+    def _next_fault(self, method: str, path: str) -> _Fault | None:
+        for key in ((method, path), (method, "*"), ("*", path), ("*", "*")):
+            queue = self._faults.get(key)
+            if queue:
+                fault = queue[0]
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        queue.pop(0)
+                return fault
+        return None
+
+    # -- endpoint behaviour -----------------------------------------------------------------------
+
+    def _get_me(self, call: _Call) -> web.Response:
+        return web.json_response(self.user.to_json())
+
+    def _get_devices(self, call: _Call) -> web.Response:
+        return web.json_response({"devices": [device.to_json() for device in self.devices]})
+
+    def _get_player(self, call: _Call) -> web.Response:
+        playback = self.playback
+        if playback is None:
+            return web.Response(status=204)
+        device = self.device(playback.device_id)
+        data: dict[str, Any] = {
+            "repeat_state": playback.repeat,
+            "shuffle_state": playback.shuffle,
+            "timestamp": playback.timestamp,
+            "progress_ms": playback.progress_ms,
+            "is_playing": playback.is_playing,
+            "currently_playing_type": "track" if playback.item_uri else "unknown",
+            "actions": {"disallows": {"resuming": True} if playback.is_playing else {}},
+        }
+        # Spotify sends null for these; the contract types them as objects, so leave them out.
+        if device is not None:
+            data["device"] = device.to_json()
+        if playback.context_uri is not None:
+            kind = playback.context_uri.split(":")[1] if ":" in playback.context_uri else "album"
+            data["context"] = {
+                "type": kind,
+                "uri": playback.context_uri,
+                "href": f"https://api.spotify.com/v1/{kind}s/x",
+                "external_urls": {"spotify": f"https://open.spotify.com/{kind}/x"},
+            }
+        if (uri := playback.item_uri) is not None:
+            data["item"] = _track_json(uri, playback.item_name or "")
+        return web.json_response(data)
+
+    def _get_playlists(self, call: _Call) -> web.Response:
+        limit = _int_param(call, "limit", 20, 1, 50)
+        offset = _int_param(call, "offset", 0, 0, 100_000)
+        page = self.playlists[offset : offset + limit]
+        base = "https://api.spotify.com/v1/me/playlists"
+        more = offset + limit < len(self.playlists)
+        return web.json_response(
+            {
+                "href": f"{base}?offset={offset}&limit={limit}",
+                "items": [playlist.to_json() for playlist in page],
+                "limit": limit,
+                "next": f"{base}?offset={offset + limit}&limit={limit}" if more else None,
+                "offset": offset,
+                "previous": f"{base}?offset={max(0, offset - limit)}&limit={limit}"
+                if offset
+                else None,
+                "total": len(self.playlists),
+            }
+        )
+
+    def _play(self, call: _Call) -> web.Response:
+        self._require_premium()
+        device = self._target(call)
+        body = call.json if isinstance(call.json, dict) else {}
+        context_uri, uris = body.get("context_uri"), body.get("uris")
+        if context_uri is not None and uris is not None:
+            raise SpotifyHttpError(400, "Only one of context_uri and uris may be given")
+        if uris is not None and (
+            not isinstance(uris, list) or not all(isinstance(u, str) for u in uris)
+        ):
+            raise SpotifyHttpError(400, "uris must be a list of strings")
+        self._start(
+            device,
+            context_uri=context_uri,
+            uris=uris,
+            offset=body.get("offset"),
+            position_ms=body.get("position_ms"),
+        )
+        return web.Response(status=204)
+
+    def _pause(self, call: _Call) -> web.Response:
+        self._require_premium()
+        self._target(call)
+        playback = self._require_playback()
+        if not playback.is_playing:
+            # What Spotify really answers when asked to pause a paused player.
+            raise SpotifyHttpError(403, "Player command failed: Restriction violated", "UNKNOWN")
+        playback.is_playing = False
+        return web.Response(status=204)
+
+    def _volume(self, call: _Call) -> web.Response:
+        self._require_premium()
+        volume = _int_param(call, "volume_percent", None, 0, 100)
+        device = self._target(call)
+        if not device.supports_volume or device.volume_percent is None:
+            raise SpotifyHttpError(
+                403,
+                "Player command failed: Cannot control device volume",
+                "VOLUME_CONTROL_DISALLOW",
+            )
+        device.volume_percent = volume
+        return web.Response(status=204)
+
+    def _shuffle(self, call: _Call) -> web.Response:
+        self._require_premium()
+        state = call.query.get("state")
+        if state not in ("true", "false"):
+            raise SpotifyHttpError(400, "Invalid state")
+        self._target(call)
+        self._require_playback().shuffle = state == "true"
+        return web.Response(status=204)
+
+    def _repeat(self, call: _Call) -> web.Response:
+        self._require_premium()
+        state = call.query.get("state")
+        if state not in ("track", "context", "off"):
+            raise SpotifyHttpError(400, "State must be one of track, context or off")
+        self._target(call)
+        self._require_playback().repeat = state
+        return web.Response(status=204)
+
+    def _next(self, call: _Call) -> web.Response:
+        return self._skip(call, +1)
+
+    def _previous(self, call: _Call) -> web.Response:
+        return self._skip(call, -1)
+
+    def _skip(self, call: _Call, step: int) -> web.Response:
+        self._require_premium()
+        self._target(call)
+        playback = self._require_playback()
+        playback.index = max(0, min(len(playback.tracks) - 1, playback.index + step))
+        playback.progress_ms = 0
+        return web.Response(status=204)
+
+    def _transfer(self, call: _Call) -> web.Response:
+        self._require_premium()
+        body = call.json if isinstance(call.json, dict) else {}
+        ids = body.get("device_ids")
+        if not isinstance(ids, list) or len(ids) != 1:
+            raise SpotifyHttpError(400, "Exactly one device id is supported")
+        device = self.device(ids[0])
+        if device is None:
+            raise SpotifyHttpError(404, "Device not found", NO_ACTIVE_DEVICE)
+        self._activate(device)
+        if self.playback is None:
+            self._start(device, context_uri=None, uris=None, offset=None, position_ms=None)
+            self.playback.is_playing = bool(body.get("play"))  # type: ignore[union-attr]
+        else:
+            self.playback.device_id = device.id
+            if body.get("play"):
+                self.playback.is_playing = True
+        return web.Response(status=204)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _require_premium(self) -> None:
+        if self.user.product != "premium":
+            raise SpotifyHttpError(403, "Player command failed: Premium required", PREMIUM_REQUIRED)
+
+    def _require_playback(self) -> FakePlayback:
+        if self.playback is None:
+            raise SpotifyHttpError(
+                404, "Player command failed: No active device found", NO_ACTIVE_DEVICE
+            )
+        return self.playback
+
+    def _target(self, call: _Call) -> FakeDevice:
+        """The named device, or the active one; 404 NO_ACTIVE_DEVICE otherwise."""
+        device_id = call.query.get("device_id")
+        if device_id is not None:
+            device = self.device(device_id)
+            if device is None:
+                raise SpotifyHttpError(404, "Device not found", NO_ACTIVE_DEVICE)
+        else:
+            device = self.active_device
+            if device is None:
+                raise SpotifyHttpError(404, NO_ACTIVE_DEVICE_MESSAGE, NO_ACTIVE_DEVICE)
+        if device.is_restricted:
+            raise SpotifyHttpError(
+                403, "Player command failed: Restriction violated", "DEVICE_NOT_CONTROLLABLE"
+            )
+        return device
+
+    def _activate(self, device: FakeDevice) -> None:
+        for other in self.devices:
+            other.is_active = other is device
+
+    def _clear_playback(self) -> None:
+        if self.playback is not None:
+            self._last_context = self.playback.context_uri or self._last_context
+        self.playback = None
+
+    def _start(
+        self,
+        device: FakeDevice,
+        *,
+        context_uri: str | None,
+        uris: list[str] | None,
+        offset: Any,
+        position_ms: Any,
+    ) -> None:
+        """Start (context/uris) or resume playback on ``device`` and make it the active one."""
+        self._activate(device)
+        now = int(self.clock() * 1000)
+        if context_uri is None and uris is None:
+            playback = self.playback
+            if playback is None:
+                context = self._last_context
+                playback = FakePlayback(device.id, context, _tracks_for(context) if context else [])
+                self.playback = playback
+            playback.device_id = device.id
+            playback.is_playing = True
+            playback.timestamp = now
+            return
+        tracks = list(uris) if uris is not None else _tracks_for(str(context_uri))
+        index = 0
+        if isinstance(offset, dict):
+            if isinstance(offset.get("position"), int):
+                index = offset["position"]
+            elif offset.get("uri") in tracks:
+                index = tracks.index(offset["uri"])
+        previous = self.playback
+        self.playback = FakePlayback(
+            device.id,
+            context_uri,
+            tracks,
+            index=index,
+            shuffle=previous.shuffle if previous else False,
+            repeat=previous.repeat if previous else "off",
+            progress_ms=position_ms if isinstance(position_ms, int) else 0,
+            timestamp=now,
+        )
+        if context_uri is not None:
+            self._last_context = context_uri
+
+
+def _int_param(call: _Call, name: str, default: int | None, low: int, high: int) -> int:
+    raw = call.query.get(name)
+    if raw is None:
+        if default is None:
+            raise SpotifyHttpError(400, f"Missing required parameter {name}")
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SpotifyHttpError(400, f"Invalid {name}") from None
+    if not low <= value <= high:
+        raise SpotifyHttpError(400, f"{name} must be {low}..{high}")
+    return value
+
+
+def _track_json(uri: str, name: str) -> dict[str, Any]:
+    track_id = uri.rsplit(":", 1)[-1]
+    return {
+        "type": "track",
+        "id": track_id,
+        "uri": uri,
+        "name": name,
+        "href": f"https://api.spotify.com/v1/tracks/{track_id}",
+        "external_urls": {"spotify": f"https://open.spotify.com/track/{track_id}"},
+        "duration_ms": 200_000,
+        "explicit": False,
+        "is_local": False,
+        "disc_number": 1,
+        "track_number": 1,
+        "artists": [],
+    }
+
+
+def _error(
+    status: int, message: str, reason: str | None = None, headers: dict[str, str] | None = None
+) -> web.Response:
+    error: dict[str, Any] = {"status": status, "message": message}
+    if reason is not None:
+        error["reason"] = reason
+    return web.json_response({"error": error}, status=status, headers=headers)
+
+
+_DEFAULT_MESSAGES = {
+    401: "The access token expired",
+    403: "Player command failed: Premium required",
+    404: "Player command failed: No active device found",
+    429: "API rate limit exceeded",
+    500: "Server error",
+    502: "Bad gateway.",
+    503: "Service unavailable",
+}
+
+
+def _fault_response(fault: _Fault) -> web.Response:
+    if fault.raw is not None:
+        if fault.status == 204:
+            return web.Response(status=204)
+        return web.Response(status=fault.status, body=fault.raw, content_type=fault.content_type)
+    headers = None
+    if fault.retry_after is not None:
+        headers = {"Retry-After": f"{fault.retry_after:g}"}
+    message = fault.message or _DEFAULT_MESSAGES.get(fault.status, "Error")
+    return _error(fault.status, message, fault.reason, headers)
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+class FakeTokenProvider:
+    """Token provider for SpotifyClient: returns ``token``; a forced refresh returns ``fresh``."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN, fresh: str | None = None) -> None:
+        self.token = token
+        self.fresh = fresh if fresh is not None else token
+        self.calls: list[bool] = []
+
+    async def __call__(self, force_refresh: bool) -> str:
+        self.calls.append(force_refresh)
+        if force_refresh:
+            self.token = self.fresh
+        return self.token
+
+
+@pytest.fixture
+async def fake_spotify(
+    socket_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> AsyncGenerator[FakeSpotify]:
+    """A running fake Spotify; SpotifyClients built during the test talk to it."""
+    fake = FakeSpotify()
+    await fake.start()
+    monkeypatch.setattr(spotify_api, "SPOTIFY_API_URL", fake.url)
+    try:
+        yield fake
+    finally:
+        await fake.stop()
+
+
+def make_client(
+    hass: HomeAssistant,
+    fake: FakeSpotify,
+    token_provider: Callable[[bool], Awaitable[str]] | None = None,
+    **kwargs: Any,
+) -> SpotifyClient:
+    """A SpotifyClient on hass's executor bound to the fake; close it with ``await .close()``."""
+    return SpotifyClient(
+        token_provider or FakeTokenProvider(fake.token),
+        hass.async_add_executor_job,
+        api_url=fake.url,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+async def spotify_client(
+    hass: HomeAssistant, fake_spotify: FakeSpotify
+) -> AsyncGenerator[SpotifyClient]:
+    """A SpotifyClient bound to hass and the fake, closed after the test."""
+    client = make_client(hass, fake_spotify)
+    try:
+        yield client
+    finally:
+        await client.close()
