@@ -1,11 +1,42 @@
-"""Shared fixtures: custom integrations enabled for every test, HA snapshot extension."""
+"""Shared fixtures: custom integrations on, the fake Spotify server, credentials and entries."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+import time
+from typing import Any
 
 import pytest
 from syrupy.assertion import SnapshotAssertion
 
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+
+from custom_components.spottypottysense.const import (
+    DOMAIN,
+    SPOTIFY_SCOPES,
+    SUBENTRY_TYPE_MOTION_SENSOR,
+)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from tests.fake_spotify import (  # noqa: F401 - fixtures
+    DEFAULT_TOKEN,
+    FakeSpotify,
+    fake_spotify,
+    spotify_client,
+)
+
+CLIENT_ID = "client-id"
+CLIENT_SECRET = "client-secret"
+USER_ID = "fake-user"
+SPEAKER_ID = "bathroom-speaker"
+SPEAKER_NAME = "Bathroom speaker"
+PLAYLIST = "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"
+MOTION = "binary_sensor.bathroom_motion"
 
 
 @pytest.fixture(autouse=True)
@@ -17,3 +48,94 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
     """Snapshots in Home Assistant's own format."""
     return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant) -> None:
+    """Application credentials for the Spotify developer app, as a user would add them."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), DOMAIN
+    )
+
+
+def token_data(**overrides: Any) -> dict[str, Any]:
+    """A stored OAuth token the fake server accepts."""
+    return {
+        "access_token": DEFAULT_TOKEN,
+        "refresh_token": "refresh-token",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "expires_at": time.time() + 3600,
+        "scope": " ".join(SPOTIFY_SCOPES),
+        **overrides,
+    }
+
+
+def sensor_data(**overrides: Any) -> dict[str, Any]:
+    """A motion sensor subentry's data with the defaults a user would get."""
+    return {
+        "motion_entities": [MOTION],
+        "spotify_device_id": SPEAKER_ID,
+        "spotify_device_name": SPEAKER_NAME,
+        "source": PLAYLIST,
+        "shuffle": True,
+        "timeout_minutes": 5,
+        "cooldown_minutes": 2,
+        "min_presence_seconds": 0,
+        "max_session_minutes": 180,
+        "quiet_hours_enabled": False,
+        "quiet_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "quiet_mode": "block",
+        "only_when_idle": True,
+        **overrides,
+    }
+
+
+@pytest.fixture
+def sensors() -> list[dict[str, Any]]:
+    """Subentries of the account entry; tests override this to add rooms."""
+    return [{"title": "Bathroom", "data": sensor_data()}]
+
+
+@pytest.fixture
+def config_entry(sensors: list[dict[str, Any]]) -> MockConfigEntry:
+    """The Spotify account entry with its motion sensors."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Fake User",
+        unique_id=USER_ID,
+        data={"auth_implementation": DOMAIN, "token": token_data()},
+        subentries_data=[
+            {
+                "data": sensor["data"],
+                "subentry_type": SUBENTRY_TYPE_MOTION_SENSOR,
+                "title": sensor["title"],
+                "unique_id": None,
+            }
+            for sensor in sensors
+        ],
+    )
+
+
+@pytest.fixture
+def speaker(fake_spotify: FakeSpotify) -> FakeSpotify:
+    """The fake account with the bathroom speaker listed (idle) and a phone."""
+    fake_spotify.add_device(SPEAKER_ID, SPEAKER_NAME)
+    fake_spotify.add_device("phone", "Phone", type="Smartphone")
+    return fake_spotify
+
+
+@pytest.fixture
+async def loaded_entry(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    config_entry: MockConfigEntry,
+) -> AsyncGenerator[MockConfigEntry]:
+    """The account entry set up against the fake server, with the motion entity off."""
+    hass.states.async_set(MOTION, "off", {"device_class": "motion"})
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield config_entry

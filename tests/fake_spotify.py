@@ -256,6 +256,7 @@ class FakeSpotify:
         self._delays: dict[tuple[str, str], float] = {}
         self._last_context: str | None = None
         self._runner: web.AppRunner | None = None
+        self._handlers: set[asyncio.Task[Any]] = set()
         self._routes: dict[tuple[str, str], Callable[[_Call], web.Response]] = {
             ("GET", "/me"): self._get_me,
             ("GET", "/me/player"): self._get_player,
@@ -277,9 +278,12 @@ class FakeSpotify:
         """Listen on 127.0.0.1 at a free port."""
         app = web.Application()
         app.router.add_route("*", "/v1/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Handlers stop when the client hangs up (a timed-out request), as Spotify's would.
+        self._runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, shutdown_timeout=0.1
+        )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0, shutdown_timeout=0.1)
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}/v1/"
@@ -289,6 +293,11 @@ class FakeSpotify:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        # A handler still sleeping in an injected delay must not outlive the test.
+        for task in list(self._handlers):
+            task.cancel()
+        if self._handlers:
+            await asyncio.wait(self._handlers)
 
     # -- simulating the user and the account ------------------------------------------------------
 
@@ -452,7 +461,13 @@ class FakeSpotify:
             time=self.clock(),
         )
         self.requests.append(record)
-        response = await self._answer(request, record)
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            response = await self._answer(request, record)
+        finally:
+            self._handlers.discard(task)
         record.status = response.status
         record.response_body = response.body if isinstance(response.body, bytes) else b""
         record.response_headers = dict(response.headers)

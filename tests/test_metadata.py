@@ -4,13 +4,13 @@ code uses has a translation."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 import re
+from pathlib import Path
 
-from awesomeversion import AwesomeVersion
-from PIL import Image
 import pytest
 import yaml
+from awesomeversion import AwesomeVersion
+from PIL import Image
 
 ROOT = Path(__file__).parent.parent
 COMPONENT = ROOT / "custom_components" / "spottypottysense"
@@ -61,7 +61,7 @@ def _json(path: Path) -> dict:
 
 def test_manifest() -> None:
     manifest = _json(COMPONENT / "manifest.json")
-    assert MANIFEST_REQUIRED <= manifest.keys()
+    assert manifest.keys() >= MANIFEST_REQUIRED
     assert manifest.keys() <= MANIFEST_ALLOWED
     assert manifest["domain"] == "spottypottysense"
     assert manifest["name"] == "SpottyPottySense"
@@ -164,7 +164,8 @@ def test_services_yaml_strings_and_icons_agree() -> None:
     icons = _json(COMPONENT / "icons.json")["services"]
     assert services.keys() == strings.keys() == icons.keys()
     for name, spec in services.items():
-        assert strings[name]["name"] and strings[name]["description"]
+        assert strings[name]["name"]
+        assert strings[name]["description"]
         assert set(spec.get("fields", {})) == set(strings[name].get("fields", {}))
 
 

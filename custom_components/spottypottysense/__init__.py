@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from asyncio import sleep as backoff_sleep  # the client's Retry-After/backoff waits
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
@@ -53,7 +55,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEn
     """Connect to the Spotify account; fail in the way that lets HA retry or reauthenticate."""
     implementation = await async_get_config_entry_implementation(hass, entry)
     oauth_session = OAuth2Session(hass, entry, implementation)
-    client = SpotifyClient(token_provider(hass, entry, oauth_session), hass.async_add_executor_job)
+    client = SpotifyClient(
+        token_provider(hass, entry, oauth_session),
+        hass.async_add_executor_job,
+        sleep=backoff_sleep,
+    )
     entry.async_on_unload(client.close)
 
     not_premium_issue = f"user_not_premium_{entry.unique_id}"

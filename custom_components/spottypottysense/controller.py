@@ -94,7 +94,9 @@ class SensorController:
     @property
     def device_id(self) -> str | None:
         """The room's HA device id (for events and actions), once its entities created it."""
-        device = dr.async_get(self.hass).async_get_device({(DOMAIN, self.subentry_id)})
+        device = dr.async_get(self.hass).async_get_device_by_identifier(
+            (DOMAIN, self.subentry_id), self.manager.entry.entry_id
+        )
         return device.id if device is not None else None
 
     @property
@@ -231,7 +233,7 @@ class SensorController:
         self.notify()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
-        self.manager.entry.async_create_background_task(
+        self.manager.entry.async_create_task(
             self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}"
         )
 
@@ -401,7 +403,7 @@ class SensorController:
         """Options, status and open session of this room (nothing secret)."""
         session = self.engine.session
         return {
-            "title": self.name,
+            "name": self.name,
             "options": dict(self.subentry.data),
             "status": str(self.status()),
             "state": self.engine.state.to_dict(),

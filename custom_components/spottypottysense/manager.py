@@ -13,12 +13,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_time_change
 from homeassistant.util import dt as dt_util
 
-from .const import (
-    CONF_SPOTIFY_DEVICE_ID,
-    CONF_SPOTIFY_DEVICE_NAME,
-    DOMAIN,
-    SUBENTRY_TYPE_MOTION_SENSOR,
-)
+from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_MOTION_SENSOR
 from .controller import SensorController
 from .engine import SensorState, SessionRecord
 from .history import prune
@@ -117,9 +112,8 @@ class SessionManager:
         self.schedule_save()
 
     def _update_device_name(self, controller: SensorController) -> None:
-        registry = dr.async_get(self.hass)
-        if (device := registry.async_get_device({(DOMAIN, controller.subentry_id)})) is not None:
-            registry.async_update_device(device.id, name=controller.name)
+        if (device_id := controller.device_id) is not None:
+            dr.async_get(self.hass).async_update_device(device_id, name=controller.name)
 
     @callback
     def async_add_sensor_listener(
@@ -211,9 +205,12 @@ class SessionManager:
         for controller in self.controllers.values():
             controller.notify()
 
-    def diagnostics(self) -> dict[str, Any]:
-        """Each room's options, status and open session."""
-        return {sid: controller.diagnostics() for sid, controller in self.controllers.items()}
+    def diagnostics(self) -> list[dict[str, Any]]:
+        """Each room's options, status and open session, by name."""
+        return sorted(
+            (controller.diagnostics() for controller in self.controllers.values()),
+            key=lambda item: str(item["name"]),
+        )
 
 
 def _dict_or_empty(value: Any, what: str) -> dict[str, Any]:

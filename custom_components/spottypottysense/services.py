@@ -150,26 +150,22 @@ def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
     device_registry = dr.async_get(hass)
     controllers: dict[str, SensorController] = {}
     for device_id in device_ids:
-        if (device := device_registry.async_get(device_id)) is None:
+        device = device_registry.async_get(device_id)
+        if device is None or device.config_subentry_id is None:
             continue
-        for domain, identifier in device.identifiers:
-            if domain != DOMAIN:
-                continue
-            for entry_id in device.config_entries:
-                entry = hass.config_entries.async_get_entry(entry_id)
-                if entry is None or entry.domain != DOMAIN:
-                    continue
-                if entry.state is not ConfigEntryState.LOADED:
-                    raise ServiceValidationError(
-                        translation_domain=DOMAIN,
-                        translation_key="entry_not_loaded",
-                        translation_placeholders={"account": entry.title},
-                    )
-                typed: SpottyPottySenseConfigEntry = entry
-                if (
-                    controller := typed.runtime_data.manager.controllers.get(identifier)
-                ) is not None:
-                    controllers[identifier] = controller
+        entry = hass.config_entries.async_get_entry(device.config_entry_id)
+        if entry is None or entry.domain != DOMAIN:
+            continue
+        if entry.state is not ConfigEntryState.LOADED:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="entry_not_loaded",
+                translation_placeholders={"account": entry.title},
+            )
+        typed: SpottyPottySenseConfigEntry = entry
+        controller = typed.runtime_data.manager.controllers.get(device.config_subentry_id)
+        if controller is not None:
+            controllers[controller.subentry_id] = controller
     if not controllers:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
