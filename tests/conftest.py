@@ -105,7 +105,8 @@ def config_entry(sensors: list[dict[str, Any]]) -> MockConfigEntry:
         domain=DOMAIN,
         title="Fake User",
         unique_id=USER_ID,
-        data={"auth_implementation": DOMAIN, "token": token_data()},
+        # Valid for a year, so tests that move the clock by days need no token refresh.
+        data={"auth_implementation": DOMAIN, "token": token_data(expires_at=time.time() + 3.2e7)},
         subentries_data=[
             {
                 "data": sensor["data"],
