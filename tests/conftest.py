@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 import time
 from typing import Any
-
-import pytest
-from syrupy.assertion import SnapshotAssertion
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -15,15 +11,17 @@ from homeassistant.components.application_credentials import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.spottypottysense.const import (
     DOMAIN,
     SPOTIFY_SCOPES,
     SUBENTRY_TYPE_MOTION_SENSOR,
 )
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
-from tests.fake_spotify import (  # noqa: F401 - fixtures
+from tests.fake_spotify import (  # noqa: F401 - the fixtures are used by name
     DEFAULT_TOKEN,
     FakeSpotify,
     fake_spotify,
@@ -120,7 +118,7 @@ def config_entry(sensors: list[dict[str, Any]]) -> MockConfigEntry:
 
 
 @pytest.fixture
-def speaker(fake_spotify: FakeSpotify) -> FakeSpotify:
+def speaker(fake_spotify: FakeSpotify) -> FakeSpotify:  # noqa: F811
     """The fake account with the bathroom speaker listed (idle) and a phone."""
     fake_spotify.add_device(SPEAKER_ID, SPEAKER_NAME)
     fake_spotify.add_device("phone", "Phone", type="Smartphone")
@@ -133,10 +131,10 @@ async def loaded_entry(
     setup_credentials: None,
     speaker: FakeSpotify,
     config_entry: MockConfigEntry,
-) -> AsyncGenerator[MockConfigEntry]:
+) -> MockConfigEntry:
     """The account entry set up against the fake server, with the motion entity off."""
     hass.states.async_set(MOTION, "off", {"device_class": "motion"})
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
-    yield config_entry
+    return config_entry

@@ -6,12 +6,14 @@ from typing import Any
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.spottypottysense.const import (
     DOMAIN,
@@ -19,9 +21,6 @@ from custom_components.spottypottysense.const import (
     OAUTH2_TOKEN,
     SPOTIFY_SCOPES,
 )
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from tests.conftest import CLIENT_ID, USER_ID
 from tests.fake_spotify import DEFAULT_TOKEN, FakeSpotify
 

@@ -6,22 +6,21 @@ import asyncio
 import time
 from unittest.mock import AsyncMock, patch
 
-import pytest
-from syrupy.assertion import SnapshotAssertion
-
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.setup import async_setup_component
-
-from custom_components.spottypottysense.const import DOMAIN, OAUTH2_TOKEN
-from custom_components.spottypottysense.system_health import system_health_info
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, get_system_health_info
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.spottypottysense.const import DOMAIN, OAUTH2_TOKEN
+from custom_components.spottypottysense.system_health import system_health_info
 from tests.conftest import MOTION, USER_ID, token_data
 from tests.fake_spotify import DEFAULT_TOKEN, FakeSpotify
 
@@ -168,9 +167,7 @@ async def test_token_refresh_does_not_reload(
         OAUTH2_TOKEN,
         json={"access_token": "refreshed-token", "token_type": "Bearer", "expires_in": 3600},
     )
-    with patch(
-        "custom_components.spottypottysense.async_setup_entry", side_effect=AssertionError
-    ):
+    with patch("custom_components.spottypottysense.async_setup_entry", side_effect=AssertionError):
         hass.states.async_set(MOTION, "on")
         await hass.async_block_till_done()
     assert loaded_entry.data["token"]["access_token"] == "refreshed-token"
@@ -210,7 +207,9 @@ async def test_system_health(
     aioclient_mock.get("https://api.spotify.com/v1/", status=401)
     assert await async_setup_component(hass, "system_health", {})
     info = await get_system_health_info(hass, DOMAIN)
-    info = {key: await value if asyncio.iscoroutine(value) else value for key, value in info.items()}
+    info = {
+        key: await value if asyncio.iscoroutine(value) else value for key, value in info.items()
+    }
     assert info["accounts"] == 1
     assert info["last_rate_limit_wait"] == "none"
     assert info["api_endpoint_reachable"] == "ok"

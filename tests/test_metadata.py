@@ -4,13 +4,13 @@ code uses has a translation."""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
+import re
 
-import pytest
-import yaml
 from awesomeversion import AwesomeVersion
 from PIL import Image
+import pytest
+import yaml
 
 ROOT = Path(__file__).parent.parent
 COMPONENT = ROOT / "custom_components" / "spottypottysense"
@@ -139,9 +139,7 @@ def test_every_translation_key_the_code_uses_exists() -> None:
     code = _code()
     for key in set(re.findall(r'translation_key="([a-z_]+)"', code)):
         found = (
-            key in strings["exceptions"]
-            or key in strings["issues"]
-            or key in strings["selector"]
+            key in strings["exceptions"] or key in strings["issues"] or key in strings["selector"]
         )
         assert found, f"translation_key {key!r} has no text"
     for key in set(re.findall(r'translation_key: ClassVar\[str\] = "([a-z_]+)"', code)) | set(

@@ -9,16 +9,15 @@ from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-import pytest
-
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
 )
+
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data, token_data
 from tests.fake_spotify import FakeSpotify
 
@@ -383,7 +382,9 @@ async def test_several_rooms_on_one_account_are_independent(
     assert hass.states.get("sensor.kitchen_status").state == "cooldown"
     assert hass.states.get(STATUS).state == "playing"
     assert [event.data["sensor"] for event in events["session_ended"]] == ["Kitchen"]
-    plays = [request.query["device_id"] for request in speaker.requests_to("PUT", "/me/player/play")]
+    plays = [
+        request.query["device_id"] for request in speaker.requests_to("PUT", "/me/player/play")
+    ]
     assert plays == [SPEAKER_ID, "kitchen-speaker"]
 
 

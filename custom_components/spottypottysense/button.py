@@ -26,6 +26,9 @@ async def async_setup_entry(
 class StopSessionButton(SensorDeviceEntity, ButtonEntity):
     """End the room's session now (pausing only music it started)."""
 
+    async def async_added_to_hass(self) -> None:
+        """A button shows when it was last pressed: nothing to follow."""
+
     async def async_press(self) -> None:
         """Stop."""
         self.controller.stop_session()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
+import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -76,6 +75,7 @@ class SensorController:
         self._event_listeners: set[Callable[[str, dict[str, Any]], None]] = set()
         self._unsubs: list[CALLBACK_TYPE] = []
         self._unsub_timer: CALLBACK_TYPE | None = None
+        self._timer_at: datetime | None = None
         self._unsub_ticker: CALLBACK_TYPE | None = None
         self._present = False
 
@@ -233,9 +233,7 @@ class SensorController:
         self.notify()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
-        self.manager.entry.async_create_task(
-            self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}"
-        )
+        self.manager.entry.async_create_task(self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}")
 
     async def _async_start(self, decision: StartPlayback) -> None:
         data = self.subentry.data
@@ -351,8 +349,12 @@ class SensorController:
         )
 
     def _reschedule(self) -> None:
+        when = self.engine.next_wakeup(dt_util.utcnow())
+        if self._unsub_timer is not None and when == self._timer_at:
+            return  # already set for that moment (repeated motion changes nothing here)
         self._cancel_timer()
-        if (when := self.engine.next_wakeup(dt_util.utcnow())) is not None:
+        self._timer_at = when
+        if when is not None:
             self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
         if self.engine.session is not None:
             if self._unsub_ticker is None:

@@ -32,13 +32,22 @@ class SensorDeviceEntity(Entity):
             via_device_id=controller.manager.entry.runtime_data.account_device_id,
         )
 
+    _written: object = None
+
     async def async_added_to_hass(self) -> None:
         """Follow the controller."""
         self.async_on_remove(self.controller.async_add_listener(self._handle_update))
 
+    def _fingerprint(self) -> object:
+        """What the entity shows; a state is written only when this changes."""
+        raise NotImplementedError
+
     @callback
     def _handle_update(self) -> None:
-        self.async_write_ha_state()
+        # Repeated motion notifies every entity; most have nothing new to show.
+        if (fingerprint := self._fingerprint()) != self._written:
+            self._written = fingerprint
+            self.async_write_ha_state()
 
 
 def add_entities_per_sensor(

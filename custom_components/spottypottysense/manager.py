@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
+import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
@@ -39,6 +39,7 @@ class SessionManager:
         self._stored_states: dict[str, Any] = {}
         self._added_listeners: set[Callable[[SensorController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
+        self._save_pending = False
 
     async def async_setup(self) -> None:
         """Load the store, create a controller per subentry and follow subentry changes."""
@@ -168,9 +169,12 @@ class SessionManager:
     @callback
     def schedule_save(self) -> None:
         """Write soon, coalescing bursts; HA also writes pending data at shutdown."""
-        self.store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        if not self._save_pending:
+            self._save_pending = True
+            self.store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
     def _data_to_save(self) -> dict[str, Any]:
+        self._save_pending = False
         states = dict(self._stored_states)
         states.update(
             {sid: controller.engine.state.to_dict() for sid, controller in self.controllers.items()}

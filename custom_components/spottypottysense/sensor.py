@@ -87,6 +87,10 @@ class RoomSensor(SensorDeviceEntity, SensorEntity):
         super().__init__(controller, description.key)
         self.entity_description = description
 
+    def _fingerprint(self) -> object:
+        attributes = self.extra_state_attributes
+        return (self.native_value, tuple(attributes.values()) if attributes else None)
+
     @property
     def native_value(self) -> str | int | float | datetime | None:
         """Read from the controller."""

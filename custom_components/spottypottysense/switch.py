@@ -29,6 +29,9 @@ class EnabledSwitch(SensorDeviceEntity, SwitchEntity):
 
     _attr_entity_category = EntityCategory.CONFIG
 
+    def _fingerprint(self) -> object:
+        return self.is_on
+
     @property
     def is_on(self) -> bool:
         """Enabled."""

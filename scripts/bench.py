@@ -1,0 +1,234 @@
+"""Benchmark: how fast motion becomes music, against the fake Spotify server on loopback.
+
+(a) binary_sensor on → play request arriving at the server, p50/p99 over N sessions
+    (with only_when_idle off, so the play is the first request; and with the default
+    only_when_idle on, which reads the playback state first);
+(b) the floor: a bare spotipy play call (from an executor thread) to the same server;
+(c) event-loop time per repeated motion event with 100 rooms in open sessions.
+
+Run with scripts/bench (it uses the project's venv). Targets: (a) - (b) ≤ 2 ms at p50,
+(c) ≤ 100 µs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+import statistics
+import sys
+import tempfile
+import time
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from homeassistant import loader  # noqa: E402
+from homeassistant.components.application_credentials import (  # noqa: E402
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.core import HomeAssistant  # noqa: E402
+from homeassistant.setup import async_setup_component  # noqa: E402
+from pytest_homeassistant_custom_component.common import (  # noqa: E402
+    MockConfigEntry,
+    async_test_home_assistant,
+)
+import requests  # noqa: E402
+import spotipy  # noqa: E402
+
+from custom_components.spottypottysense import spotify_api  # noqa: E402
+from custom_components.spottypottysense.const import DOMAIN, SPOTIFY_SCOPES  # noqa: E402
+from tests.fake_spotify import DEFAULT_TOKEN, FakeSpotify  # noqa: E402
+
+PLAYLIST = "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def ms(values: list[float]) -> str:
+    """p50/p99/mean in milliseconds."""
+    return (
+        f"p50 {percentile(values, 50) * 1000:7.3f} ms   p99 {percentile(values, 99) * 1000:7.3f} ms"
+        f"   mean {statistics.fmean(values) * 1000:7.3f} ms"
+    )
+
+
+def room(index: int, *, only_when_idle: bool) -> dict[str, Any]:
+    """A room subentry on its own motion entity and speaker, no cooldown."""
+    return {
+        "data": {
+            "motion_entities": [f"binary_sensor.motion_{index}"],
+            "spotify_device_id": f"speaker-{index}",
+            "spotify_device_name": f"Speaker {index}",
+            "source": PLAYLIST,
+            "shuffle": True,
+            "timeout_minutes": 5,
+            "cooldown_minutes": 0,
+            "min_presence_seconds": 0,
+            "max_session_minutes": 600,
+            "quiet_hours_enabled": False,
+            "quiet_mode": "block",
+            "only_when_idle": only_when_idle,
+        },
+        "subentry_type": "motion_sensor",
+        "title": f"Room {index}",
+        "unique_id": None,
+    }
+
+
+async def wait_for(predicate: Callable[[], bool], what: str, limit: float = 5.0) -> None:
+    """Let the loop run until `predicate` holds (bounded)."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(what)
+        await asyncio.sleep(0)
+
+
+async def setup(hass: HomeAssistant, fake: FakeSpotify, rooms: int, *, idle: bool) -> Any:
+    """The integration set up with `rooms` rooms against the fake."""
+    for index in range(rooms):
+        fake.add_device(f"speaker-{index}", f"Speaker {index}")
+        hass.states.async_set(f"binary_sensor.motion_{index}", "off")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Bench",
+        unique_id="fake-user",
+        data={
+            "auth_implementation": DOMAIN,
+            "token": {
+                "access_token": DEFAULT_TOKEN,
+                "refresh_token": "r",
+                "token_type": "Bearer",
+                "expires_at": time.time() + 86400,
+                "scope": " ".join(SPOTIFY_SCOPES),
+            },
+        },
+        subentries_data=[room(index, only_when_idle=idle) for index in range(rooms)],
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def motion_to_play(hass: HomeAssistant, fake: FakeSpotify, sessions: int) -> list[float]:
+    """(a): one room; entry → play arrival, then stop the session and start over."""
+    latencies: list[float] = []
+    entity = "binary_sensor.motion_0"
+    for _ in range(sessions):
+        plays = len(fake.requests_to("PUT", "/me/player/play"))
+        started = time.monotonic()
+        hass.states.async_set(entity, "on")
+        await wait_for(
+            lambda before=plays: len(fake.requests_to("PUT", "/me/player/play")) > before, "play"
+        )
+        latencies.append(fake.requests_to("PUT", "/me/player/play")[-1].time - started)
+        await hass.async_block_till_done()
+        await hass.services.async_call(
+            DOMAIN, "stop_session", {"entity_id": "sensor.room_0_status"}, blocking=True
+        )
+        hass.states.async_set(entity, "off")
+        await hass.async_block_till_done()
+    return latencies
+
+
+async def bare_spotipy(hass: HomeAssistant, fake: FakeSpotify, calls: int) -> list[float]:
+    """(b): spotipy's own play call from an executor thread, same server, pooled session."""
+    client = spotipy.Spotify(
+        auth=DEFAULT_TOKEN, requests_session=requests.Session(), retries=0, status_retries=0
+    )
+    client.prefix = fake.url
+    latencies: list[float] = []
+    for _ in range(calls):
+        started = time.monotonic()
+        await hass.async_add_executor_job(
+            lambda: client.start_playback(device_id="speaker-0", context_uri=PLAYLIST)
+        )
+        latencies.append(fake.requests_to("PUT", "/me/player/play")[-1].time - started)
+    return latencies
+
+
+async def repeated_motion(hass: HomeAssistant, fake: FakeSpotify, rooms: int, rounds: int) -> float:
+    """(c): loop time per motion edge while every room has an open session (no Spotify call)."""
+    for index in range(rooms):
+        hass.states.async_set(f"binary_sensor.motion_{index}", "on")
+    await hass.async_block_till_done()
+    await wait_for(
+        lambda: len(fake.requests_to("PUT", "/me/player/play")) >= rooms, "all rooms playing"
+    )
+    await hass.async_block_till_done()
+    requests_before = len(fake.requests)
+
+    async def run(entities: list[str]) -> float:
+        started = time.perf_counter()
+        for _ in range(rounds):
+            for entity in entities:
+                hass.states.async_set(entity, "off")
+                hass.states.async_set(entity, "on")
+            await hass.async_block_till_done()
+        return (time.perf_counter() - started) / (rounds * len(entities) * 2)
+
+    watched = [f"binary_sensor.motion_{index}" for index in range(rooms)]
+    unwatched = [f"binary_sensor.nobody_{index}" for index in range(rooms)]
+    per_event = await run(watched)
+    baseline = await run(unwatched)  # the cost of a state change HA pays anyway
+    assert len(fake.requests) == requests_before, "repeated motion must not call Spotify"
+    return per_event - baseline, per_event, baseline
+
+
+async def main() -> None:
+    """Run the three measurements and print them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=300)
+    parser.add_argument("--rooms", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=20)
+    args = parser.parse_args()
+
+    results: dict[str, Any] = {}
+    for idle in (False, True):
+        with tempfile.TemporaryDirectory() as config_dir:
+            async with async_test_home_assistant(config_dir=config_dir) as hass:
+                hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+                fake = FakeSpotify()
+                await fake.start()
+                spotify_api.SPOTIFY_API_URL = fake.url
+                assert await async_setup_component(hass, "application_credentials", {})
+                await async_import_client_credential(
+                    hass, DOMAIN, ClientCredential("id", "secret"), DOMAIN
+                )
+                rooms = 1 if idle else args.rooms
+                await setup(hass, fake, rooms, idle=idle)
+                results[f"a_idle_{idle}"] = await motion_to_play(hass, fake, args.sessions)
+                if not idle:
+                    results["b"] = await bare_spotipy(hass, fake, args.sessions)
+                    results["c"] = await repeated_motion(hass, fake, rooms, args.rounds)
+                await hass.async_stop(force=True)
+                await fake.stop()
+
+    a, a_idle, b = results["a_idle_False"], results["a_idle_True"], results["b"]
+    net, raw, baseline = results["c"]
+    print(f"SpottyPottySense benchmark ({args.sessions} sessions, {args.rooms} rooms)")
+    print(f"(a)  motion → play arrives, only_when_idle off : {ms(a)}")
+    print(f"(a') motion → play arrives, only_when_idle on  : {ms(a_idle)}  (reads playback first)")
+    print(f"(b)  bare spotipy play → arrives (floor)       : {ms(b)}")
+    overhead = percentile(a, 50) - percentile(b, 50)
+    verdict = "met" if overhead <= 0.002 else "MISSED"
+    print(f"(a)-(b) at p50: {overhead * 1000:.3f} ms   (target ≤ 2 ms: {verdict})")
+    print(
+        f"(c)  loop time per repeated motion event, {args.rooms} rooms in session: "
+        f"{net * 1e6:.1f} µs net ({raw * 1e6:.1f} µs minus {baseline * 1e6:.1f} µs for a bare state"
+        f" change)   (target ≤ 100 µs: {'met' if net <= 100e-6 else 'MISSED'})"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
