@@ -521,7 +521,8 @@ class FakeSpotify:
             "progress_ms": playback.progress_ms,
             "is_playing": playback.is_playing,
             "currently_playing_type": "track" if playback.item_uri else "unknown",
-            "actions": {"disallows": {"resuming": True} if playback.is_playing else {}},
+            # The contract's DisallowsObject is flat (older answers nested it in "disallows").
+            "actions": {"resuming": True} if playback.is_playing else {"pausing": True},
         }
         # Spotify sends null for these; the contract types them as objects, so leave them out.
         if device is not None:

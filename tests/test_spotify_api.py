@@ -662,10 +662,11 @@ async def test_timeout(hass: HomeAssistant, fake_spotify: FakeSpotify) -> None:
     """A Spotify that does not answer within the timeout counts as a connection failure."""
     clock = FakeClock()
     client = make_client(
-        hass, fake_spotify, timeout=0.05, sleep=clock.sleep, monotonic=clock.monotonic
+        hass, fake_spotify, timeout=0.2, sleep=clock.sleep, monotonic=clock.monotonic
     )
     try:
-        fake_spotify.delay("GET", "/me/player", 0.3)
+        # The handler is cancelled when the client hangs up, so a long delay costs nothing.
+        fake_spotify.delay("GET", "/me/player", 30)
         with pytest.raises(SpotifyConnectionError, match="ReadTimeout after 3 tries"):
             await client.playback()
         assert len(fake_spotify.requests_to("GET", "/me/player")) == 3

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import CONF_NAME
 from homeassistant.helpers import selector
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
 
 from .const import (
     CONF_COOLDOWN_MINUTES,
@@ -84,14 +85,18 @@ def validate_sensor_input(
         data[CONF_SPOTIFY_DEVICE_NAME] = saved.get(CONF_SPOTIFY_DEVICE_NAME, "")
     else:
         errors[CONF_SPOTIFY_DEVICE_ID] = "device_missing"
-    if data.get(CONF_QUIET_HOURS_ENABLED):
-        if not data.get(CONF_QUIET_START) or not data.get(CONF_QUIET_END):
-            errors[CONF_QUIET_START] = "quiet_times_required"
-        if (
-            data.get(CONF_QUIET_MODE) == QuietMode.LOW_VOLUME
-            and data.get(CONF_QUIET_VOLUME) is None
-        ):
-            errors[CONF_QUIET_VOLUME] = "quiet_volume_required"
+    for key in (CONF_QUIET_START, CONF_QUIET_END):
+        if data.get(key):
+            # The time selector also accepts "HH:MM"; store "HH:MM:SS" as documented.
+            data[key] = _parse_time(data[key])
+        elif data.get(CONF_QUIET_HOURS_ENABLED):
+            errors[key] = "quiet_times_required"
+    if (
+        data.get(CONF_QUIET_HOURS_ENABLED)
+        and data.get(CONF_QUIET_MODE) == QuietMode.LOW_VOLUME
+        and data.get(CONF_QUIET_VOLUME) is None
+    ):
+        errors[CONF_QUIET_VOLUME] = "quiet_volume_required"
     for key in (CONF_VOLUME, CONF_QUIET_VOLUME):
         if data.get(key) is not None:
             data[key] = int(data[key])
@@ -102,7 +107,15 @@ def validate_sensor_input(
         CONF_MAX_SESSION_MINUTES,
     ):
         data[key] = int(data[key])
+    # Every key of the public contract is stored; unset optional values are None.
+    for key in (CONF_VOLUME, CONF_QUIET_START, CONF_QUIET_END, CONF_QUIET_VOLUME):
+        data.setdefault(key, None)
     return data, errors
+
+
+def _parse_time(value: str) -> str:
+    # The time selector has validated the value already; keep it if it were ever unparsable.
+    return parsed.isoformat() if (parsed := dt_util.parse_time(value)) is not None else value
 
 
 class MotionSensorSubentryFlow(ConfigSubentryFlow):
@@ -123,11 +136,11 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         if entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
         reconfiguring = self.source == "reconfigure"
-        current: dict[str, Any] = {}
-        title: str | None = None
+        saved: dict[str, Any] = {}
+        title = ""
         if reconfiguring:
             subentry = self._get_reconfigure_subentry()
-            current, title = dict(subentry.data), subentry.title
+            saved, title = dict(subentry.data), subentry.title
         client = entry.runtime_data.client
         try:
             devices = await client.devices()
@@ -137,8 +150,9 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         by_id = {device.device_id: device for device in devices if device.device_id}
 
         errors: dict[str, str] = {}
+        suggested: dict[str, Any] = {**DEFAULTS, **saved, CONF_NAME: title}
         if user_input is not None:
-            data, errors = validate_sensor_input(user_input, by_id, current)
+            data, errors = validate_sensor_input(user_input, by_id, saved)
             if not errors:
                 if reconfiguring:
                     return self.async_update_and_abort(
@@ -148,23 +162,24 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         data=data,
                     )
                 return self.async_create_entry(title=user_input[CONF_NAME], data=data)
-            current = {**current, **user_input}
-            title = user_input.get(CONF_NAME, title)
+            # Show what the user sent, as sent: a field they cleared stays empty.
+            suggested = dict(user_input)
 
-        schema = self._schema(devices, playlists, current)
-        suggested = {**DEFAULTS, **current, CONF_NAME: title or ""}
+        schema = self._schema(devices, playlists, saved)
         return self.async_show_form(
             step_id="reconfigure" if reconfiguring else "user",
-            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, {key: value for key, value in suggested.items() if value is not None}
+            ),
             errors=errors,
         )
 
     @staticmethod
     def _schema(
-        devices: list[SpotifyDevice], playlists: list[Playlist], current: dict[str, Any]
+        devices: list[SpotifyDevice], playlists: list[Playlist], saved: dict[str, Any]
     ) -> vol.Schema:
         device_options = _device_options(
-            devices, current.get(CONF_SPOTIFY_DEVICE_ID), current.get(CONF_SPOTIFY_DEVICE_NAME)
+            devices, saved.get(CONF_SPOTIFY_DEVICE_ID), saved.get(CONF_SPOTIFY_DEVICE_NAME)
         )
         playlist_options = [
             selector.SelectOptionDict(value=playlist.uri, label=playlist.name)

@@ -10,14 +10,14 @@ dataclasses so that no raw dict leaves this module.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 import logging
 import math
 import random
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar, Final
 
 import requests
@@ -502,6 +502,7 @@ class SpotifyClient:
 
     async def _call(self, method: str, *args: Any, target: str | None = None, **kwargs: Any) -> Any:
         """Run one spotipy call with this module's retry rules; see the module docstring."""
+        what = f"GET {args[0]}" if method == "_get" else method  # for messages and logs
         force_refresh = False
         refreshed = False
         rate_limit_retries = 0
@@ -516,13 +517,13 @@ class SpotifyClient:
             try:
                 return await self._executor(self._send, token, method, args, kwargs)
             except _MalformedResponseError as err:
-                raise SpotifyResponseError(f"{method}: {err}") from None
+                raise SpotifyResponseError(f"{what}: {err}") from None
             except spotipy.SpotifyException as err:
                 status = int(err.http_status)
                 if status == 401:
                     if refreshed:
-                        raise SpotifyAuthError(f"{method}: token refused after refresh") from None
-                    _LOGGER.debug("%s: 401, refreshing the token once", method)
+                        raise SpotifyAuthError(f"{what}: token refused after refresh") from None
+                    _LOGGER.debug("%s: 401, refreshing the token once", what)
                     refreshed = force_refresh = True
                     continue
                 if status == 429:
@@ -530,23 +531,23 @@ class SpotifyClient:
                     if retry_after > self._max_rate_limit_wait:
                         self._refusing = True
                         raise SpotifyRateLimitError(
-                            f"{method}: rate limited for {retry_after:g} s", retry_after=retry_after
+                            f"{what}: rate limited for {retry_after:g} s", retry_after=retry_after
                         ) from None
                     if rate_limit_retries >= MAX_RATE_LIMIT_RETRIES:
                         raise SpotifyRateLimitError(
-                            f"{method}: still rate limited after {rate_limit_retries} retries",
+                            f"{what}: still rate limited after {rate_limit_retries} retries",
                             retry_after=retry_after,
                         ) from None
                     rate_limit_retries += 1
-                    _LOGGER.debug("%s: 429, waiting %g s", method, retry_after)
+                    _LOGGER.debug("%s: 429, waiting %g s", what, retry_after)
                     continue
                 if status >= 500:
                     transient_tries += 1
                     await self._backoff_or_raise(
-                        method, f"HTTP {status}", transient_tries, cause=None
+                        what, f"HTTP {status}", transient_tries, cause=None
                     )
                     continue
-                message = f"{method}: HTTP {status}: {_spotify_message(err)}"
+                message = f"{what}: HTTP {status}: {_spotify_message(err)}"
                 if status == 403:
                     raise SpotifyForbiddenError(message, reason=err.reason) from None
                 if status == 404:
@@ -556,7 +557,7 @@ class SpotifyClient:
                 raise SpotifyApiError(message) from None
             except requests.RequestException as err:
                 transient_tries += 1
-                await self._backoff_or_raise(method, type(err).__name__, transient_tries, cause=err)
+                await self._backoff_or_raise(what, type(err).__name__, transient_tries, cause=err)
 
     def _send(self, token: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Executor side: one spotipy call with this thread's token."""
@@ -567,13 +568,13 @@ class SpotifyClient:
             self._token.set(None)
 
     async def _backoff_or_raise(
-        self, method: str, what: str, tries: int, *, cause: BaseException | None
+        self, operation: str, failure: str, tries: int, *, cause: BaseException | None
     ) -> None:
         """Exponential backoff with jitter between transient failures, bounded in tries."""
         if tries >= MAX_TRANSIENT_TRIES:
-            raise SpotifyConnectionError(f"{method}: {what} after {tries} tries") from cause
+            raise SpotifyConnectionError(f"{operation}: {failure} after {tries} tries") from cause
         delay = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (tries - 1)) * (0.5 + self._random() / 2)
-        _LOGGER.debug("%s: %s, retrying in %.2f s", method, what, delay)
+        _LOGGER.debug("%s: %s, retrying in %.2f s", operation, failure, delay)
         await self._sleep(delay)
 
     def _note_rate_limit(self, headers: Mapping[str, str] | None) -> float:

@@ -39,5 +39,9 @@ def normalize_source(value: str | None) -> str | None:
 
 
 def is_context(uri: str) -> bool:
-    """Playlists, albums, artists, shows and the liked-songs collection play as a context."""
-    return uri.split(":")[1] in CONTEXT_TYPES or uri.endswith(":collection")
+    """Playlists, albums, artists, shows and the liked-songs collection play as a context.
+
+    Anything else (also text that is no URI at all) plays as a single item.
+    """
+    parts = uri.split(":")
+    return (len(parts) == 3 and parts[1] in CONTEXT_TYPES) or bool(_COLLECTION.match(uri))

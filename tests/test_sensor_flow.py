@@ -1,0 +1,552 @@
+"""Adding and reconfiguring a room ("Add motion sensor" on the account): the form and its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.spottypottysense.const import SUBENTRY_TYPE_MOTION_SENSOR
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
+from tests.fake_spotify import FakePlaylist, FakeSpotify
+
+MORNING_ID = "37i9dQZF1DXcBWIGoYBM5M"
+EVENING_ID = "5ABHKGoOzxkaa28ttQV9sE"
+ALBUM_ID = "4aawyAB9vmqN3uQ7FjRGTy"
+DOOR = "binary_sensor.bathroom_door"
+
+# Every key of a motion sensor's subentry.data (the public contract).
+CONTRACT_KEYS = {
+    "motion_entities",
+    "spotify_device_id",
+    "spotify_device_name",
+    "source",
+    "volume",
+    "shuffle",
+    "timeout_minutes",
+    "cooldown_minutes",
+    "min_presence_seconds",
+    "max_session_minutes",
+    "quiet_hours_enabled",
+    "quiet_start",
+    "quiet_end",
+    "quiet_days",
+    "quiet_mode",
+    "quiet_volume",
+    "only_when_idle",
+}
+ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+STRINGS = Path(__file__).parent.parent / "custom_components/spottypottysense/strings.json"
+
+
+@pytest.fixture(autouse=True)
+def instant_backoff() -> Generator[AsyncMock]:
+    """The client's backoff waits return at once (their length is tested in the client tests)."""
+    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
+        yield sleep
+
+
+@pytest.fixture
+def speaker(speaker: FakeSpotify) -> FakeSpotify:
+    """The account with two playlists that have real (22 character) Spotify ids."""
+    speaker.playlists = [FakePlaylist(MORNING_ID, "Morning"), FakePlaylist(EVENING_ID, "Evening")]
+    return speaker
+
+
+def form_input(**overrides: Any) -> dict[str, Any]:
+    """What a user submits when adding the kitchen: every field filled in."""
+    return {
+        "name": "Kitchen",
+        "motion_entities": [MOTION, DOOR],
+        "spotify_device_id": "phone",
+        "source": f"https://open.spotify.com/intl-de/album/{ALBUM_ID}?si=0123abcd",
+        "volume": 35.0,
+        "shuffle": False,
+        "timeout_minutes": 10.0,
+        "cooldown_minutes": 0.0,
+        "min_presence_seconds": 15.0,
+        "max_session_minutes": 90.0,
+        "only_when_idle": False,
+        "quiet_hours_enabled": True,
+        "quiet_start": "22:30",
+        "quiet_end": "06:15:00",
+        "quiet_days": ["fri", "sat"],
+        "quiet_mode": "low_volume",
+        "quiet_volume": 10.0,
+        **overrides,
+    }
+
+
+async def start_add(hass: HomeAssistant, entry: MockConfigEntry) -> FlowResult:
+    """Click "Add motion sensor" on the account."""
+    return await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context={"source": "user"}
+    )
+
+
+async def submit(hass: HomeAssistant, result: FlowResult, user_input: dict[str, Any]) -> FlowResult:
+    """Send the form."""
+    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+
+
+def field_options(result: FlowResult, field: str) -> list[dict[str, str]]:
+    """The choices a dropdown of the form offers."""
+    return selector_config(result, field)["options"]
+
+
+def selector_config(result: FlowResult, field: str) -> dict[str, Any]:
+    """The selector configuration of one field of the form."""
+    return next(
+        value.config for key, value in result["data_schema"].schema.items() if key.schema == field
+    )
+
+
+def suggested(result: FlowResult) -> dict[str, Any]:
+    """The values the form is filled in with."""
+    return {
+        key.schema: key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if key.description and "suggested_value" in key.description
+    }
+
+
+def errors_of(result: FlowResult) -> dict[str, str]:
+    """The inline errors shown, by field."""
+    assert result["type"] is FlowResultType.FORM
+    return dict(result["errors"] or {})
+
+
+def sensors_of(entry: MockConfigEntry) -> list[ConfigSubentry]:
+    """The rooms of the account."""
+    return list(entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR))
+
+
+def subentry_id(entry: MockConfigEntry, title: str) -> str:
+    """The id of the room with this name."""
+    return next(sub.subentry_id for sub in sensors_of(entry) if sub.title == title)
+
+
+# ---- adding a room ----------------------------------------------------------------------------
+
+
+async def test_form_offers_live_speakers_and_playlists(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    speaker.add_device(None, "Restricted TV", type="TV", is_restricted=True)
+
+    result = await start_add(hass, loaded_entry)
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert errors_of(result) == {}
+    # Speakers as "Name (Type)"; a device without an id cannot be played on, so it is not offered.
+    assert field_options(result, "spotify_device_id") == [
+        {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (Speaker)"},
+        {"value": "phone", "label": "Phone (Smartphone)"},
+    ]
+    # The user's playlists to pick from, and any URI or link may be typed instead.
+    assert field_options(result, "source") == [
+        {"value": f"spotify:playlist:{MORNING_ID}", "label": "Morning"},
+        {"value": f"spotify:playlist:{EVENING_ID}", "label": "Evening"},
+    ]
+    assert selector_config(result, "source")["custom_value"] is True
+    # Only binary sensors, of the kinds that tell presence.
+    assert selector_config(result, "motion_entities")["multiple"] is True
+    assert selector_config(result, "motion_entities")["filter"] == [
+        {
+            "domain": ["binary_sensor"],
+            "device_class": ["motion", "occupancy", "presence", "moving", "door"],
+        }
+    ]
+    # The documented defaults are filled in.
+    assert suggested(result) == {
+        "name": "",
+        "shuffle": True,
+        "timeout_minutes": 5,
+        "cooldown_minutes": 2,
+        "min_presence_seconds": 0,
+        "max_session_minutes": 180,
+        "quiet_hours_enabled": False,
+        "quiet_days": ALL_DAYS,
+        "quiet_mode": "block",
+        "only_when_idle": True,
+    }
+
+
+async def test_add_sensor_with_every_option(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    result = await submit(hass, result, form_input())
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Kitchen"
+    kitchen = next(sub for sub in sensors_of(loaded_entry) if sub.title == "Kitchen")
+    assert kitchen.subentry_type == SUBENTRY_TYPE_MOTION_SENSOR
+    assert dict(kitchen.data) == {
+        "motion_entities": [MOTION, DOOR],
+        "spotify_device_id": "phone",
+        "spotify_device_name": "Phone",
+        "source": f"spotify:album:{ALBUM_ID}",  # the shared link, saved as a URI
+        "volume": 35,
+        "shuffle": False,
+        "timeout_minutes": 10,
+        "cooldown_minutes": 0,
+        "min_presence_seconds": 15,
+        "max_session_minutes": 90,
+        "only_when_idle": False,
+        "quiet_hours_enabled": True,
+        "quiet_start": "22:30:00",
+        "quiet_end": "06:15:00",
+        "quiet_days": ["fri", "sat"],
+        "quiet_mode": "low_volume",
+        "quiet_volume": 10,
+    }
+    assert set(kitchen.data) == CONTRACT_KEYS
+    # Whole numbers, as the contract documents them (the form sends floats).
+    assert all(type(kitchen.data[key]) is int for key in ("volume", "timeout_minutes"))
+
+
+async def test_add_sensor_with_only_what_is_required(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Nothing to play means "resume what played last"; unset options are stored as None."""
+    result = await start_add(hass, loaded_entry)
+    result = await submit(
+        hass,
+        result,
+        {
+            "name": "Hall",
+            "motion_entities": [DOOR],
+            "spotify_device_id": SPEAKER_ID,
+            "shuffle": True,
+            "timeout_minutes": 5,
+            "cooldown_minutes": 2,
+            "min_presence_seconds": 0,
+            "max_session_minutes": 180,
+            "only_when_idle": True,
+            "quiet_hours_enabled": False,
+            "quiet_days": ALL_DAYS,
+            "quiet_mode": "block",
+        },
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Hall"
+    assert result["data"] == {
+        **sensor_data(motion_entities=[DOOR], source=""),
+        "volume": None,
+        "quiet_start": None,
+        "quiet_end": None,
+        "quiet_volume": None,
+    }
+    assert set(result["data"]) == CONTRACT_KEYS
+
+
+async def test_playlist_picked_from_the_list(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    result = await submit(hass, result, form_input(source=f"spotify:playlist:{EVENING_ID}"))
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["source"] == f"spotify:playlist:{EVENING_ID}"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({"motion_entities": []}, {"motion_entities": "no_entities"}),
+        (
+            {"source": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
+            {"source": "invalid_source"},
+        ),
+        ({"source": "https://open.spotify.com/user/fake-user"}, {"source": "invalid_source"}),
+        ({"source": "spotify:playlist:tooshort"}, {"source": "invalid_source"}),
+        ({"quiet_start": None}, {"quiet_start": "quiet_times_required"}),
+        ({"quiet_end": None}, {"quiet_end": "quiet_times_required"}),
+        (
+            {"quiet_start": None, "quiet_end": None},
+            {"quiet_start": "quiet_times_required", "quiet_end": "quiet_times_required"},
+        ),
+        ({"quiet_volume": None}, {"quiet_volume": "quiet_volume_required"}),
+        (
+            {"motion_entities": [], "source": "nope", "quiet_volume": None},
+            {
+                "motion_entities": "no_entities",
+                "source": "invalid_source",
+                "quiet_volume": "quiet_volume_required",
+            },
+        ),
+    ],
+)
+async def test_invalid_input_is_shown_on_its_field(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    overrides: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    user_input = {key: value for key, value in form_input(**overrides).items() if value is not None}
+    result = await start_add(hass, loaded_entry)
+    result = await submit(hass, result, user_input)
+
+    assert errors_of(result) == errors
+    assert result["step_id"] == "user"
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    # The form comes back as the user filled it in, and can be corrected.
+    assert suggested(result) == user_input
+    result = await submit(hass, result, form_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom", "Kitchen"]
+
+
+@pytest.mark.parametrize(
+    "user_input",
+    [
+        # Quiet hours off: their fields may stay empty, whatever the mode says.
+        form_input(quiet_hours_enabled=False, quiet_start=None, quiet_end=None, quiet_volume=None),
+        # Block mode needs no quiet volume.
+        form_input(quiet_mode="block", quiet_volume=None),
+    ],
+    ids=["quiet_hours_off", "block_mode"],
+)
+async def test_quiet_fields_only_required_when_used(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, user_input: dict[str, Any]
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    result = await submit(
+        hass, result, {key: value for key, value in user_input.items() if value is not None}
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert set(result["data"]) == CONTRACT_KEYS
+
+
+async def test_speaker_gone_before_submitting(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    """The phone was listed when the form opened and is switched off before it is sent."""
+    result = await start_add(hass, loaded_entry)
+    speaker.remove_device("phone")
+
+    result = await submit(hass, result, form_input())
+
+    assert errors_of(result) == {"spotify_device_id": "device_missing"}
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert field_options(result, "spotify_device_id") == [
+        {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (Speaker)"}
+    ]
+    result = await submit(hass, result, form_input(spotify_device_id=SPEAKER_ID))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["spotify_device_name"] == SPEAKER_NAME
+
+
+async def test_account_not_loaded(
+    hass: HomeAssistant, setup_credentials: None, config_entry: MockConfigEntry
+) -> None:
+    """Nothing can be listed without a working account: say so instead of an empty form."""
+    config_entry.add_to_hass(hass)
+    assert config_entry.state is ConfigEntryState.NOT_LOADED
+
+    result = await start_add(hass, config_entry)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+    result = await config_entry.start_subentry_reconfigure_flow(
+        hass, subentry_id(config_entry, "Bathroom")
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "entry_not_loaded"
+
+
+@pytest.mark.parametrize("path", ["/me/player/devices", "/me/playlists"])
+async def test_spotify_unreachable(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify, path: str
+) -> None:
+    speaker.fail("GET", path, 503, times=None)
+
+    result = await start_add(hass, loaded_entry)
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+
+
+async def test_spotify_unreachable_when_submitting(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    speaker.fail("GET", "/me/player/devices", 503, times=None)
+
+    result = await submit(hass, result, form_input())
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+
+
+# ---- reconfiguring a room ---------------------------------------------------------------------
+
+
+async def test_reconfigure_form_shows_saved_options(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await loaded_entry.start_subentry_reconfigure_flow(
+        hass, subentry_id(loaded_entry, "Bathroom")
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    saved = sensor_data()
+    del saved["spotify_device_name"]  # not a field: it follows the chosen speaker
+    assert suggested(result) == {"name": "Bathroom", **saved}
+    # The saved speaker is online: listed once, by its live name.
+    assert field_options(result, "spotify_device_id") == [
+        {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (Speaker)"},
+        {"value": "phone", "label": "Phone (Smartphone)"},
+    ]
+
+
+async def test_reconfigure_keeps_an_offline_speaker(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    """A sleeping speaker stays selectable; changing the rest must not force picking another."""
+    speaker.remove_device(SPEAKER_ID)
+    bathroom = subentry_id(loaded_entry, "Bathroom")
+    manager = loaded_entry.runtime_data.manager
+
+    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    assert field_options(result, "spotify_device_id") == [
+        {"value": "phone", "label": "Phone (Smartphone)"},
+        {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (offline)"},
+    ]
+    assert suggested(result)["spotify_device_id"] == SPEAKER_ID
+
+    result = await submit(
+        hass,
+        result,
+        {**suggested(result), "name": "Guest bathroom", "timeout_minutes": 1.0, "volume": 20.0},
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    subentry = loaded_entry.subentries[bathroom]
+    assert subentry.title == "Guest bathroom"
+    assert dict(subentry.data) == {
+        **sensor_data(timeout_minutes=1, volume=20),
+        "quiet_start": None,
+        "quiet_end": None,
+        "quiet_volume": None,
+    }
+    # Applied live, without reloading the account.
+    assert loaded_entry.state is ConfigEntryState.LOADED
+    assert loaded_entry.runtime_data.manager is manager
+    assert manager.controllers[bathroom].name == "Guest bathroom"
+
+
+async def test_reconfigure_to_another_speaker(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    bathroom = subentry_id(loaded_entry, "Bathroom")
+    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+
+    result = await submit(hass, result, {**suggested(result), "spotify_device_id": "phone"})
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    data = loaded_entry.subentries[bathroom].data
+    assert (data["spotify_device_id"], data["spotify_device_name"]) == ("phone", "Phone")
+
+
+async def test_reconfigure_error_keeps_what_the_user_changed(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    """Cleared fields stay cleared when the form comes back with an error elsewhere."""
+    speaker.remove_device(SPEAKER_ID)
+    bathroom = subentry_id(loaded_entry, "Bathroom")
+    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    user_input = {**suggested(result), "name": "Bath", "quiet_hours_enabled": True}
+    del user_input["source"]  # the user empties "What to play"
+
+    result = await submit(hass, result, user_input)
+
+    assert errors_of(result) == {
+        "quiet_start": "quiet_times_required",
+        "quiet_end": "quiet_times_required",
+    }
+    assert result["step_id"] == "reconfigure"
+    assert suggested(result) == user_input
+    assert "source" not in suggested(result)
+    # The offline speaker is still offered while the error is fixed.
+    assert {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (offline)"} in field_options(
+        result, "spotify_device_id"
+    )
+    assert loaded_entry.subentries[bathroom].title == "Bathroom"
+    assert loaded_entry.subentries[bathroom].data["source"] == PLAYLIST
+
+    result = await submit(
+        hass, result, {**user_input, "quiet_start": "23:00:00", "quiet_end": "07:00:00"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    subentry = loaded_entry.subentries[bathroom]
+    assert subentry.title == "Bath"
+    assert subentry.data["source"] == ""
+    assert subentry.data["spotify_device_name"] == SPEAKER_NAME
+    assert (subentry.data["quiet_start"], subentry.data["quiet_end"]) == ("23:00:00", "07:00:00")
+
+
+async def test_reconfigure_cannot_pick_a_speaker_that_went_away(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    bathroom = subentry_id(loaded_entry, "Bathroom")
+    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    speaker.remove_device("phone")
+
+    result = await submit(hass, result, {**suggested(result), "spotify_device_id": "phone"})
+
+    assert errors_of(result) == {"spotify_device_id": "device_missing"}
+    assert loaded_entry.subentries[bathroom].data["spotify_device_id"] == SPEAKER_ID
+
+
+async def test_reconfigure_spotify_unreachable(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    speaker.fail("GET", "/me/player/devices", 500, times=None)
+
+    result = await loaded_entry.start_subentry_reconfigure_flow(
+        hass, subentry_id(loaded_entry, "Bathroom")
+    )
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
+
+
+async def test_every_field_and_message_is_translated(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Both steps label every field; every error and abort of this file's flows has a text."""
+    texts = json.loads(STRINGS.read_text(encoding="utf-8"))["config_subentries"]["motion_sensor"]
+    result = await start_add(hass, loaded_entry)
+    fields = {key.schema for key in result["data_schema"].schema}
+
+    for step in ("user", "reconfigure"):
+        assert set(texts["step"][step]["data"]) == fields
+        assert set(texts["step"][step]["data_description"]) == fields
+    assert set(texts["error"]) == {
+        "no_entities",
+        "invalid_source",
+        "device_missing",
+        "quiet_times_required",
+        "quiet_volume_required",
+    }
+    assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
+    assert texts["initiate_flow"]["user"] == "Add motion sensor"
