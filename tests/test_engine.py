@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from itertools import count
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -94,6 +94,18 @@ def run(engine: SensorEngine, steps: list[Step]) -> None:
         assert summary(decisions) == step.expect, (step, decisions)
         if step.status is not None:
             assert engine.status(now) is step.status, step
+
+
+def skip_reason(engine: SensorEngine) -> SkipReason | None:
+    return engine.state.last_skip_reason
+
+
+def error(engine: SensorEngine) -> str | None:
+    return engine.state.error
+
+
+def cooldown_until(engine: SensorEngine) -> datetime | None:
+    return engine.state.cooldown_until
 
 
 def last_session_id(engine: SensorEngine) -> str:
@@ -495,6 +507,17 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(1300, "tick", [END.format("timeout")]),
         ],
     ),
+    "restore: presence already off, the deadline stays": (
+        {},
+        [
+            Step(0, "on", OPEN),
+            Step(1, "owned"),
+            Step(10, "off"),
+            Step(100, "restore", [], Status.PLAYING),
+            Step(309, "tick", []),
+            Step(310, "tick", [END.format("timeout")]),
+        ],
+    ),
     "restore: told present, the session stays open": (
         {},
         [
@@ -538,20 +561,22 @@ def quiet(start: str = "22:00", end: str = "07:00", **kw: Any) -> QuietHours:
     return QuietHours(time(h1, m1), time(h2, m2), **kw)
 
 
+QUIET_NOW = {"quiet_hours": quiet("11:00", "13:00"), "time_zone": BERLIN}  # T0 is 12:00
+
+
 @pytest.mark.parametrize(
-    ("prepare", "reason"),
+    ("options", "prepare", "reason"),
     [
-        (lambda e: e.set_enabled(at(0), False), SkipReason.DISABLED),
-        (lambda e: e.snooze(at(0), timedelta(minutes=5)), SkipReason.SNOOZED),
-        (lambda e: (e.start_session(at(0)), e.stop_session(at(1))), SkipReason.COOLDOWN),
-        (lambda e: e.update_options(at(0), e.options), SkipReason.QUIET_HOURS),
+        ({}, lambda e: e.set_enabled(at(0), False), SkipReason.DISABLED),
+        ({}, lambda e: e.snooze(at(0), timedelta(minutes=5)), SkipReason.SNOOZED),
+        ({}, lambda e: (e.start_session(at(0)), e.stop_session(at(1))), SkipReason.COOLDOWN),
+        (QUIET_NOW, lambda e: None, SkipReason.QUIET_HOURS),
     ],
 )
-def test_skip_reasons(prepare: Callable[[SensorEngine], object], reason: SkipReason) -> None:
-    engine = make(quiet_hours=quiet("11:00", "13:00"), time_zone=BERLIN)  # 12:00 in Berlin
-    engine.options = SensorOptions()  # quiet hours only for the last case
-    if reason is SkipReason.QUIET_HOURS:
-        engine.options = SensorOptions(quiet_hours=quiet("11:00", "13:00"), time_zone=BERLIN)
+def test_skip_reasons(
+    options: dict[str, Any], prepare: Callable[[SensorEngine], object], reason: SkipReason
+) -> None:
+    engine = make(**options)
     prepare(engine)
     assert engine.presence_changed(at(2), True) == []
     assert engine.state.last_skip_reason is reason
@@ -563,15 +588,15 @@ def test_skip_reason_order_and_reset() -> None:
     engine.set_enabled(at(0), False)
     engine.snooze(at(0), timedelta(minutes=5))
     engine.presence_changed(at(1), True)
-    assert engine.state.last_skip_reason is SkipReason.DISABLED
+    assert skip_reason(engine) is SkipReason.DISABLED
     engine.set_enabled(at(2), True)
     engine.presence_changed(at(3), False)
     engine.presence_changed(at(4), True)
-    assert engine.state.last_skip_reason is SkipReason.SNOOZED
+    assert skip_reason(engine) is SkipReason.SNOOZED
     engine.snooze(at(5), timedelta(0))
     engine.presence_changed(at(6), False)
     engine.presence_changed(at(7), True)
-    assert engine.state.last_skip_reason is SkipReason.QUIET_HOURS
+    assert skip_reason(engine) is SkipReason.QUIET_HOURS
     engine.start_session(at(8))
     assert engine.state.last_skip_reason is None
 
@@ -579,21 +604,18 @@ def test_skip_reason_order_and_reset() -> None:
 def test_min_presence_skip_reason() -> None:
     engine = make(min_presence=timedelta(seconds=20))
     engine.presence_changed(at(0), True)
-    assert engine.state.last_skip_reason is SkipReason.WAITING_FOR_PRESENCE
+    assert skip_reason(engine) is SkipReason.WAITING_FOR_PRESENCE
     assert engine.state.pending_start == at(20)
     assert engine.next_wakeup(at(1)) == at(20)
 
 
 def test_min_presence_rechecks_blocks_when_due() -> None:
-    engine = make(min_presence=timedelta(seconds=20), quiet_hours=quiet("12:00", "13:00"))
-    engine.options = SensorOptions(
-        min_presence=timedelta(seconds=20),
-        quiet_hours=quiet("10:00", "11:00"),  # UTC: starts at T0
-    )
-    engine.presence_changed(at(-10), True)  # 09:59:50 UTC: not quiet yet
+    # Quiet hours (UTC) begin at T0, while the start waits for presence to last 20 s.
+    engine = make(min_presence=timedelta(seconds=20), quiet_hours=quiet("10:00", "11:00"))
+    engine.presence_changed(at(-10), True)
     assert engine.state.pending_start == at(10)
     assert engine.tick(at(10)) == []
-    assert engine.state.last_skip_reason is SkipReason.QUIET_HOURS
+    assert skip_reason(engine) is SkipReason.QUIET_HOURS
     assert engine.state.pending_start is None
 
 
@@ -742,7 +764,7 @@ def test_playback_started_clears_error_and_records_device() -> None:
     engine.start_session(at(0))
     assert engine.status(at(0)) is Status.PLAYING
     engine.playback_started(at(1), "s1", owned=True, device_id=DEVICE, context_uri=CONTEXT)
-    assert engine.state.error is None
+    assert error(engine) is None
     session = engine.session
     assert session is not None
     assert (session.owned, session.device_id, session.context_uri) == (True, DEVICE, CONTEXT)
@@ -811,6 +833,12 @@ def test_next_wakeup() -> None:
     assert engine.next_wakeup(at(430)) is None
 
 
+def test_next_wakeup_without_quiet_hours_changes() -> None:
+    always = make(quiet_hours=quiet("00:00", "00:00"), time_zone=BERLIN)
+    assert always.status(at(0)) is Status.QUIET_HOURS
+    assert always.next_wakeup(at(0)) is None
+
+
 def test_stops_at() -> None:
     engine = make(max_session=timedelta(minutes=10))
     assert engine.stops_at(at(0)) is None
@@ -848,7 +876,7 @@ def test_update_options_moves_pending_start_and_cooldown() -> None:
     engine.update_options(at(21), SensorOptions(cooldown=timedelta(minutes=10)))
     assert engine.state.cooldown_until == at(620)
     engine.update_options(at(22), SensorOptions(cooldown=timedelta(0)))
-    assert engine.state.cooldown_until is None
+    assert cooldown_until(engine) is None
     assert engine.status(at(22)) is Status.IDLE
 
 
@@ -866,6 +894,10 @@ def test_due_pending_start_with_a_session_open_is_dropped() -> None:
 OURS = SessionRecord("s1", at(0), at(60), 1, True, EndReason.TIMEOUT, DEVICE, CONTEXT)
 
 
+def rec(owned: bool, device_id: str | None, context_uri: str | None) -> SessionRecord:
+    return SessionRecord("s", at(0), at(1), 1, owned, EndReason.TIMEOUT, device_id, context_uri)
+
+
 @pytest.mark.parametrize(
     ("record", "is_playing", "device_id", "context_uri", "expected"),
     [
@@ -876,9 +908,9 @@ OURS = SessionRecord("s1", at(0), at(60), 1, True, EndReason.TIMEOUT, DEVICE, CO
         (OURS, True, DEVICE, "spotify:album:other", False),  # changed what plays
         (OURS, True, DEVICE, None, False),
         (OURS.with_reason(EndReason.MANUAL), True, DEVICE, CONTEXT, True),
-        (SessionRecord("s", at(0), at(1), 1, True, EndReason.TIMEOUT, DEVICE), True, DEVICE, "x", True),
-        (SessionRecord("s", at(0), at(1), 1, True, EndReason.TIMEOUT), True, DEVICE, None, False),
-        (SessionRecord("s", at(0), at(1), 1, False, EndReason.TIMEOUT, DEVICE, CONTEXT), True, DEVICE, CONTEXT, False),
+        (rec(True, DEVICE, None), True, DEVICE, "x", True),  # resumed: any context
+        (rec(True, None, None), True, DEVICE, None, False),  # device unknown: never pause
+        (rec(False, DEVICE, CONTEXT), True, DEVICE, CONTEXT, False),  # observed
         (Session("s", at(0), True, 1, None, None, DEVICE, CONTEXT), True, DEVICE, CONTEXT, True),
         (Session("s", at(0), None, 1, None, None, DEVICE, CONTEXT), True, DEVICE, CONTEXT, False),
     ],
@@ -1168,7 +1200,3 @@ def test_record_from_dict_missing_key_and_wrong_type() -> None:
 
 def test_weekdays_constant() -> None:
     assert WEEKDAYS == ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-def _unused() -> Iterator[None]:  # pragma: no cover - keeps Iterator import meaningful
-    yield None

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from custom_components.spottypottysense.quiet_hours import (
     WEEKDAYS,
@@ -28,8 +27,10 @@ def auto_enable_custom_integrations() -> None:
     """Pure tests: no Home Assistant instance needed."""
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def window(start: str, end: str, days: frozenset[str] = ALL_DAYS, **kw: object) -> QuietHours:
@@ -483,7 +484,7 @@ def test_is_active_matches_reference(quiet: QuietHours, now: datetime, tz: ZoneI
     assert quiet.is_active(now, tz) is reference_active(quiet, now, tz)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(quiet=quiet_hours, now=near_dst, tz=st.sampled_from(ZONES))
 def test_next_change_is_the_first_flip(quiet: QuietHours, now: datetime, tz: ZoneInfo) -> None:
     """Nothing flips before next_change (checked at every minute), and it flips right there."""

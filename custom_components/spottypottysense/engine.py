@@ -12,12 +12,12 @@ a late timer can never let a session outlive its deadline.
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from collections.abc import Callable, Iterable, Mapping
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+import math
 from typing import Any, Final
 from uuid import uuid4
 

@@ -9,10 +9,10 @@ Everything is evaluated on the local wall clock, so DST needs no special casing 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+import re
 from typing import Final
 
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
