@@ -70,6 +70,8 @@ class SensorController:
         self.hass = hass
         self.manager = manager
         self.subentry = subentry
+        # HA changes a subentry in place: remember what was applied, to see what changed.
+        self.applied: tuple[str, dict[str, Any]] = (subentry.title, dict(subentry.data))
         self.engine = SensorEngine(self._options(subentry), state)
         self._listeners: set[CALLBACK_TYPE] = set()
         self._event_listeners: set[Callable[[str, dict[str, Any]], None]] = set()
@@ -78,6 +80,9 @@ class SensorController:
         self._timer_at: datetime | None = None
         self._unsub_ticker: CALLBACK_TYPE | None = None
         self._present = False
+        # Ended sessions whose pause check is still running: counted today until recorded.
+        self._ending: dict[str, SessionRecord] = {}
+        self._device_id: str | None = None
 
     # ---- properties the entities read -------------------------------------------------------
 
@@ -94,10 +99,16 @@ class SensorController:
     @property
     def device_id(self) -> str | None:
         """The room's HA device id (for events and actions), once its entities created it."""
+        return self._lookup_device_id()
+
+    def _lookup_device_id(self) -> str | None:
+        # Remembered: HA removes a deleted room's device before its last session_ended event.
         device = dr.async_get(self.hass).async_get_device_by_identifier(
             (DOMAIN, self.subentry_id), self.manager.entry.entry_id
         )
-        return device.id if device is not None else None
+        if device is not None:
+            self._device_id = device.id
+        return self._device_id
 
     @property
     def session(self) -> Session | None:
@@ -114,9 +125,11 @@ class SensorController:
 
     def today(self) -> tuple[int, float]:
         """Sessions started today and minutes listened today (local day)."""
+        session = self.engine.session
         return daily_totals(
-            self.manager.records_for(self.subentry_id),
-            self.engine.session,
+            [*self.manager.records_for(self.subentry_id), *self._ending.values()],
+            # A start still in flight may fail and leave no session: count it once it played.
+            session if session is not None and session.owned is not None else None,
             dt_util.utcnow(),
             dt_util.get_default_time_zone(),
         )
@@ -151,10 +164,11 @@ class SensorController:
     @callback
     def async_update_subentry(self, subentry: ConfigSubentry) -> None:
         """Apply changed options live; the open session keeps running."""
-        entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.subentry.data.get(
+        entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.applied[1].get(
             CONF_MOTION_ENTITIES
         )
         self.subentry = subentry
+        self.applied = (subentry.title, dict(subentry.data))
         decisions = self.engine.update_options(dt_util.utcnow(), self._options(subentry))
         if entities_changed:
             for unsub in self._unsubs:
@@ -227,7 +241,9 @@ class SensorController:
             if isinstance(decision, StartPlayback):
                 self._spawn(self._async_start(decision), "start")
             elif isinstance(decision, EndPlayback):
-                self._spawn(self._async_end(decision.record), "end")
+                if not decision.late:
+                    self._ending[decision.record.session_id] = decision.record
+                self._spawn(self._async_end(decision.record, late=decision.late), "end")
         self._reschedule()
         self.manager.schedule_save()
         self.notify()
@@ -248,7 +264,8 @@ class SensorController:
         except SpotifyApiError as err:
             self._start_failed(decision, err)
             return
-        ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
+        if outcome.owned:  # an observed start never reached the speaker: proves nothing
+            ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
         if outcome.found_device is not None and outcome.device_id != data[CONF_SPOTIFY_DEVICE_ID]:
             _LOGGER.info(
                 "%s: speaker %s has a new Spotify id; saved it",
@@ -302,7 +319,7 @@ class SensorController:
         )
         self._apply(decisions)
 
-    async def _async_end(self, record: SessionRecord) -> None:
+    async def _async_end(self, record: SessionRecord, *, late: bool = False) -> None:
         if record.owned:
             try:
                 paused = await async_end_playback(self.manager.client, record)
@@ -311,6 +328,9 @@ class SensorController:
             else:
                 if not paused:
                     record = replace(record, reason=EndReason.RELEASED)
+        if late:
+            return  # already recorded and announced when it ended during its start
+        self._ending.pop(record.session_id, None)
         self.manager.add_record(self.subentry_id, record)
         self._fire(
             EVENT_SESSION_ENDED,
@@ -381,6 +401,7 @@ class SensorController:
     @callback
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` whenever anything an entity shows may have changed."""
+        self._lookup_device_id()  # an entity was just added: its device exists now
         self._listeners.add(listener)
         return lambda: self._listeners.discard(listener)
 

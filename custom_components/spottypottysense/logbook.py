@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.core import Event, HomeAssistant, callback
@@ -17,6 +18,49 @@ _REASONS = {
     "released": "someone else took over playback",
     "removed": "the sensor was removed",
 }
+_ERRORS = {
+    "device_not_found": "the speaker was not found",
+    "cannot_connect": "Spotify could not be reached",
+    "rate_limited": "Spotify asked to slow down",
+    "forbidden": "Spotify refused (Premium is needed)",
+    "auth_failed": "the sign-in to Spotify is no longer valid",
+    "bad_response": "Spotify sent an unreadable answer",
+    "api_error": "Spotify answered with an error",
+}
+
+
+def _duration(seconds: Any) -> str | None:
+    """A session length as people say it: under a minute, 12 min, 1 h 5 min."""
+    try:
+        total = max(0, round(float(seconds)))
+    except TypeError, ValueError, OverflowError:
+        return None
+    if total < 60:
+        return "under a minute"
+    minutes = round(total / 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
+    """The logbook's name and message for one of the integration's events."""
+    name = str(data.get("sensor") or "SpottyPottySense")
+    kind = event_type.removeprefix(f"{DOMAIN}_")
+    if kind == EVENT_SESSION_STARTED:
+        if data.get("owned"):
+            return name, "started playing Spotify"
+        return name, "started a session; Spotify was already playing, so it was left alone"
+    if kind == EVENT_SESSION_ENDED:
+        reason = str(data.get("reason"))
+        why = _REASONS.get(reason, reason)
+        length = _duration(data.get("duration"))
+        if length is None:
+            return name, f"ended the session because {why}"
+        return name, f"ended the session after {length} because {why}"
+    error = str(data.get("error"))
+    return name, f"could not start Spotify: {_ERRORS.get(error, error)}"
 
 
 @callback
@@ -28,20 +72,8 @@ def async_describe_events(
 
     @callback
     def _describe(event: Event) -> dict[str, str]:
-        data = event.data
-        kind = str(event.event_type).removeprefix(f"{DOMAIN}_")
-        if kind == EVENT_SESSION_STARTED:
-            message = "started playing" if data.get("owned") else "saw music already playing"
-        elif kind == EVENT_SESSION_ENDED:
-            minutes = round(int(data.get("duration", 0)) / 60)
-            reason = _REASONS.get(str(data.get("reason")), str(data.get("reason")))
-            message = f"ended a {minutes} min session because {reason}"
-        else:
-            message = f"could not start Spotify ({data.get('error')})"
-        return {
-            LOGBOOK_ENTRY_NAME: str(data.get("sensor", "SpottyPottySense")),
-            LOGBOOK_ENTRY_MESSAGE: message,
-        }
+        name, message = describe(str(event.event_type), event.data)
+        return {LOGBOOK_ENTRY_NAME: name, LOGBOOK_ENTRY_MESSAGE: message}
 
     for kind in (EVENT_SESSION_STARTED, EVENT_SESSION_ENDED, EVENT_PLAYBACK_FAILED):
         async_describe_event(DOMAIN, f"{DOMAIN}_{kind}", _describe)

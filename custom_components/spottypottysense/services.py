@@ -5,9 +5,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_DEVICE_ID
+from homeassistant.const import (
+    ATTR_AREA_ID,
+    ATTR_DEVICE_ID,
+    ATTR_ENTITY_ID,
+    ATTR_FLOOR_ID,
+    ATTR_LABEL_ID,
+)
 from homeassistant.core import (
     HomeAssistant,
     ServiceCall,
@@ -18,16 +23,13 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import (
     config_validation as cv,
-)
-from homeassistant.helpers import (
     device_registry as dr,
-)
-from homeassistant.helpers import (
     entity_registry as er,
 )
 from homeassistant.helpers.target import TargetSelection, async_extract_referenced_entity_ids
 from homeassistant.util import dt as dt_util
 from homeassistant.util.json import JsonValueType
+import voluptuous as vol
 
 from .const import DOMAIN
 from .controller import SensorController
@@ -101,11 +103,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
             for record in select(
                 controller.manager.records_for(controller.subentry_id), start, end
             ):
+                item = record.to_dict()
+                # The record's device is the Spotify speaker; device_id is the room's HA device.
+                item["spotify_device_id"] = item.pop("device_id")
                 sessions.append(
                     {
                         "device_id": controller.device_id,
                         "sensor": controller.name,
-                        **record.to_dict(),
+                        **item,
                         "duration": round(record.duration.total_seconds()),
                     }
                 )
@@ -176,7 +181,11 @@ def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
 
 
 def _describe(data: Any) -> str:
-    parts = [
-        f"{key}={data[key]}" for key in (ATTR_DEVICE_ID, "entity_id", "area_id") if key in data
-    ]
-    return ", ".join(parts) or "nothing"
+    """The target as the user gave it, for the error message."""
+    parts = []
+    for key in (ATTR_DEVICE_ID, ATTR_ENTITY_ID, ATTR_AREA_ID, ATTR_FLOOR_ID, ATTR_LABEL_ID):
+        value = data.get(key)
+        if value:
+            ids = [value] if isinstance(value, str) else list(value)
+            parts.append(f"{key} {', '.join(map(str, ids))}")
+    return "; ".join(parts) or "nothing"
