@@ -9,11 +9,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryError, ConfigEntryNotReady
 from homeassistant.helpers import (
     config_validation as cv,
-)
-from homeassistant.helpers import (
     device_registry as dr,
-)
-from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.helpers.config_entry_oauth2_flow import (
@@ -25,6 +21,7 @@ from homeassistant.helpers.typing import ConfigType
 from .auth import token_provider
 from .config_flow import missing_scopes
 from .const import DOMAIN, SPOTIFY_PREMIUM_URL
+from .controller import speaker_issue_id
 from .manager import SessionManager
 from .runtime import SpottyPottySenseConfigEntry, SpottyPottySenseData
 from .services import async_setup_services
@@ -126,5 +123,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigE
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> None:
-    """The account was deleted: delete its stored sessions too."""
+    """The account was deleted: delete its stored sessions and its rooms' repair issues too."""
     await SessionStore(hass, entry.entry_id).async_remove()
+    for subentry_id in entry.subentries:
+        ir.async_delete_issue(hass, DOMAIN, speaker_issue_id(subentry_id))

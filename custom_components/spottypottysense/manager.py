@@ -39,6 +39,7 @@ class SessionManager:
         self._stored_states: dict[str, Any] = {}
         self._added_listeners: set[Callable[[SensorController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
+        self._unloaded = False
         self._save_pending = False
 
     async def async_setup(self) -> None:
@@ -66,6 +67,9 @@ class SessionManager:
             controller.async_stop()
         if self._unsub_midnight is not None:
             self._unsub_midnight()
+        # Spotify calls still in flight finish after this; they must not write again later
+        # (over a reloaded entry's store, or bringing back the store of a deleted entry).
+        self._unloaded = True
         await self.store.async_save(self._data_to_save())
 
     # ---- subentries -------------------------------------------------------------------------
@@ -75,7 +79,7 @@ class SessionManager:
         if (raw := self._stored_states.get(subentry.subentry_id)) is not None:
             try:
                 state = SensorState.from_dict(raw)
-            except ValueError, KeyError, TypeError:
+            except ValueError, KeyError, TypeError, OverflowError:
                 _LOGGER.warning("Ignoring the unreadable stored state of %s", subentry.title)
         try:
             controller = SensorController(self.hass, self, subentry, state)
@@ -104,10 +108,7 @@ class SessionManager:
                     for listener in tuple(self._added_listeners):
                         listener(controller)
                     controller.async_start()
-            elif (
-                controller.subentry.data != subentry.data
-                or controller.subentry.title != subentry.title
-            ):
+            elif controller.applied != (subentry.title, dict(subentry.data)):
                 controller.async_update_subentry(subentry)
                 self._update_device_name(controller)
         self.schedule_save()
@@ -169,7 +170,7 @@ class SessionManager:
     @callback
     def schedule_save(self) -> None:
         """Write soon, coalescing bursts; HA also writes pending data at shutdown."""
-        if not self._save_pending:
+        if not self._save_pending and not self._unloaded:
             self._save_pending = True
             self.store.async_delay_save(self._data_to_save, SAVE_DELAY)
 
@@ -196,7 +197,7 @@ class SessionManager:
             try:
                 sensor = item["sensor"]
                 record = SessionRecord.from_dict({k: v for k, v in item.items() if k != "sensor"})
-            except ValueError, KeyError, TypeError, AttributeError:
+            except ValueError, KeyError, TypeError, AttributeError, OverflowError:
                 skipped += 1
                 continue
             records.setdefault(str(sensor), []).append(record)

@@ -7,10 +7,13 @@ shuffle, play). End: at most 2 (read, then pause only if what plays is still our
 from __future__ import annotations
 
 from dataclasses import dataclass
+import logging
 
 from .engine import SessionRecord, StartPlayback, is_still_ours
-from .spotify_api import SpotifyClient, SpotifyDevice, SpotifyNotFoundError
+from .spotify_api import SpotifyApiError, SpotifyClient, SpotifyDevice, SpotifyNotFoundError
 from .spotify_uri import is_context
+
+_LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,11 +96,23 @@ async def _play(
 
 
 async def _apply_settings(client: SpotifyClient, decision: StartPlayback, device_id: str) -> None:
+    """Volume and shuffle, best effort.
+
+    A speaker may refuse them (fixed volume: 403; still waking up: 404) while it plays fine.
+    A refusal must neither stop the music from starting nor, once it plays, turn the start
+    into a failure: that would leave music playing that no session owns and pauses.
+    """
     if decision.volume is not None:
-        await client.set_volume(decision.volume, device_id)
+        try:
+            await client.set_volume(decision.volume, device_id)
+        except SpotifyApiError as err:
+            _LOGGER.warning("Speaker %s refused the volume: %s", device_id, err.translation_key)
     if decision.source is not None:
         # Shuffle matters only for what we choose; "resume" keeps the listener's own setting.
-        await client.set_shuffle(decision.shuffle, device_id)
+        try:
+            await client.set_shuffle(decision.shuffle, device_id)
+        except SpotifyApiError as err:
+            _LOGGER.warning("Speaker %s refused shuffle: %s", device_id, err.translation_key)
 
 
 async def _find_speaker(
