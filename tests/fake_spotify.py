@@ -21,16 +21,16 @@ integration builds itself (config flow, setup) talks to it too; the token it mus
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from dataclasses import dataclass, field
 import hashlib
 import json
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from aiohttp import web
 from homeassistant.core import HomeAssistant
+import pytest
 
 from custom_components.spottypottysense import spotify_api
 from custom_components.spottypottysense.spotify_api import SpotifyClient

@@ -1181,6 +1181,8 @@ def test_record_round_trip_and_duration() -> None:
         ({"reason": "bored"}, ValueError),
         ({"device_id": 1}, ValueError),
         ({"context_uri": []}, ValueError),
+        ({"started": "9999-12-31T23:00:00+00:00"}, ValueError),
+        ({"ended": "0001-01-01T00:00:00+00:00"}, ValueError),
     ],
 )
 def test_record_from_dict_invalid(change: dict[str, Any], error: type[Exception]) -> None:

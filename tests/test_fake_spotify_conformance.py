@@ -14,18 +14,23 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
 from homeassistant.core import HomeAssistant
 from openapi_core import Config, OpenAPI
 from openapi_core.exceptions import OpenAPIError
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
+import pytest
+import yaml
 
 from custom_components.spottypottysense.spotify_api import SpotifyApiError, SpotifyClient
 
-from .fake_spotify import FakeSpotify, FakeTokenProvider, RecordedRequest, make_client
-from .fake_spotify import fake_spotify as fake_spotify  # noqa: PLC0414 - the fixture
+from .fake_spotify import (
+    FakeSpotify,
+    FakeTokenProvider,
+    RecordedRequest,
+    fake_spotify as fake_spotify,  # noqa: PLC0414 - the fixture
+    make_client,
+)
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spotify-web-api" / "openapi.yml"
 HOST = "https://api.spotify.com"  # the document's server is https://api.spotify.com/v1

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import logging
 import socket
 import threading
-from collections.abc import Callable
 from typing import Any
 
+from homeassistant.core import HomeAssistant
 import pytest
 import requests
-from homeassistant.core import HomeAssistant
 
 from custom_components.spottypottysense import spotify_api
 from custom_components.spottypottysense.spotify_api import (
@@ -34,10 +34,10 @@ from .fake_spotify import (
     FakePlaylist,
     FakeSpotify,
     FakeTokenProvider,
+    fake_spotify as fake_spotify,  # noqa: PLC0414 - the fixture
     make_client,
+    spotify_client as spotify_client,  # noqa: PLC0414 - the fixture
 )
-from .fake_spotify import fake_spotify as fake_spotify  # noqa: PLC0414 - the fixture
-from .fake_spotify import spotify_client as spotify_client  # noqa: PLC0414 - the fixture
 
 CONTEXT = "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"
 

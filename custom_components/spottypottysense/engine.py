@@ -84,10 +84,17 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+# Stored times outside this range cannot be ours, and adding a timeout to them could overflow.
+_MIN_YEAR, _MAX_YEAR = 2000, 9000
+
+
 def _parse_dt(value: object) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"expected an ISO datetime string, not {value!r}")
-    return _utc(datetime.fromisoformat(value))
+    parsed = _utc(datetime.fromisoformat(value))
+    if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
+        raise ValueError(f"datetime out of range: {value!r}")
+    return parsed
 
 
 def _parse_opt_dt(value: object) -> datetime | None:
