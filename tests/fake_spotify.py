@@ -33,6 +33,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.spottypottysense import spotify_api
+from custom_components.spottypottysense.const import SPOTIFY_SCOPES
 from custom_components.spottypottysense.spotify_api import SpotifyClient
 
 DEFAULT_TOKEN = "fake-access-token"
@@ -252,6 +253,7 @@ class FakeSpotify:
         self.requests: list[RecordedRequest] = []
         self.clock: Callable[[], float] = time.monotonic
         self.url = ""
+        self.home_assistant_url = "http://127.0.0.1:8123"
         self._faults: dict[tuple[str, str], list[_Fault]] = {}
         self._delays: dict[tuple[str, str], float] = {}
         self._last_context: str | None = None
@@ -274,16 +276,19 @@ class FakeSpotify:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 at a free port."""
+    async def start(self, port: int = 0) -> None:
+        """Listen on 127.0.0.1 (a free port unless given); loopback only, always."""
         app = web.Application()
         app.router.add_route("*", "/v1/{tail:.*}", self._handle)
+        # The accounts service (OAuth), for scripts/develop --demo: consent is given at once.
+        app.router.add_get("/authorize", self._authorize)
+        app.router.add_post("/api/token", self._token)
         # Handlers stop when the client hangs up (a timed-out request), as Spotify's would.
         self._runner = web.AppRunner(
             app, access_log=None, handler_cancellation=True, shutdown_timeout=0.1
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.url = f"http://{host}:{port}/v1/"
@@ -298,6 +303,30 @@ class FakeSpotify:
             task.cancel()
         if self._handlers:
             await asyncio.wait(self._handlers)
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """Spotify's consent page, agreed to at once: back to HA with a code."""
+        redirect = request.query.get("redirect_uri", "")
+        if redirect.startswith("https://my.home-assistant.io/"):
+            # What my.home-assistant.io does: send the browser on to the local instance.
+            redirect = f"{self.home_assistant_url}/auth/external/callback"
+        state = request.query.get("state", "")
+        raise web.HTTPFound(f"{redirect}?code=demo-code&state={state}")
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """Token endpoint: any code or refresh token gets the fake's valid token."""
+        form = await request.post()
+        if form.get("grant_type") not in ("authorization_code", "refresh_token"):
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        return web.json_response(
+            {
+                "access_token": self.token,
+                "refresh_token": "demo-refresh-token",
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "scope": " ".join(SPOTIFY_SCOPES),
+            }
+        )
 
     # -- simulating the user and the account ------------------------------------------------------
 

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.spottypottysense import application_credentials
 from custom_components.spottypottysense.const import DOMAIN, OAUTH2_TOKEN
 from custom_components.spottypottysense.system_health import system_health_info
 from tests.conftest import MOTION, USER_ID, token_data
@@ -217,3 +218,20 @@ async def test_system_health(
     loaded_entry.runtime_data.client.last_rate_limit_wait = 4.0
     info = await system_health_info(hass)
     assert info["last_rate_limit_wait"] == "4.0 s"
+    assert await info["api_endpoint_reachable"] == "ok"
+
+
+async def test_unload_failure_keeps_the_rooms_running(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    with patch.object(hass.config_entries, "async_unload_platforms", return_value=False):
+        assert not await hass.config_entries.async_unload(loaded_entry.entry_id)
+    manager = loaded_entry.runtime_data.manager
+    assert manager.controllers
+    await manager.async_unload()  # what a later successful unload does
+
+
+async def test_credentials_form_explains_the_spotify_app(hass: HomeAssistant) -> None:
+    placeholders = await application_credentials.async_get_description_placeholders(hass)
+    assert placeholders["redirect_url"] == "https://my.home-assistant.io/redirect/oauth"
+    assert placeholders["developer_dashboard_url"].startswith("https://developer.spotify.com")

@@ -179,3 +179,24 @@ def test_entity_translations_and_icons_cover_every_entity() -> None:
     for platform, entities in strings.items():
         for key in entities:
             assert key in icons[platform], f"{platform}.{key} has no icon"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("http://localhost:8765/", "http://localhost:8765"),
+        ("https://127.0.0.1:8765", None),
+        ("http://192.168.1.5:8765", None),
+        ("http://api.example.com", None),
+        ("", None),
+    ],
+)
+def test_demo_override_only_accepts_loopback(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str | None
+) -> None:
+    """scripts/develop --demo's fake Spotify URL can never point a token elsewhere."""
+    from custom_components.spottypottysense import const  # noqa: PLC0415
+
+    monkeypatch.setenv(const.DEV_SPOTIFY_URL_ENV, value)
+    assert const._dev_spotify_url() == expected

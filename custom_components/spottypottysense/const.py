@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import os
 from typing import Final
+from urllib.parse import urlsplit
 
 DOMAIN: Final = "spottypottysense"
 
-OAUTH2_AUTHORIZE: Final = "https://accounts.spotify.com/authorize"
-OAUTH2_TOKEN: Final = "https://accounts.spotify.com/api/token"  # noqa: S105 - a URL
-SPOTIFY_API_URL: Final = "https://api.spotify.com/v1/"
+# `scripts/develop --demo` points the integration at the fake Spotify server. Only a loopback
+# address is honoured, so the variable can never send a token anywhere else.
+DEV_SPOTIFY_URL_ENV: Final = "SPOTTYPOTTYSENSE_DEV_SPOTIFY_URL"
+
+
+def _dev_spotify_url() -> str | None:
+    url = os.environ.get(DEV_SPOTIFY_URL_ENV, "").rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1"):
+        return url
+    return None
+
+
+_DEV_URL = _dev_spotify_url()
+OAUTH2_AUTHORIZE: Final = (
+    f"{_DEV_URL}/authorize" if _DEV_URL else "https://accounts.spotify.com/authorize"
+)
+OAUTH2_TOKEN: Final = (
+    f"{_DEV_URL}/api/token" if _DEV_URL else "https://accounts.spotify.com/api/token"
+)
+SPOTIFY_API_URL: Final = f"{_DEV_URL}/v1/" if _DEV_URL else "https://api.spotify.com/v1/"
 
 # Playback control, reading what plays, the Premium check and the playlist picker.
 SPOTIFY_SCOPES: Final = (
