@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 import time
 from typing import Any
+from unittest.mock import AsyncMock, patch
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -12,7 +14,7 @@ from homeassistant.components.application_credentials import (
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -138,3 +140,19 @@ async def loaded_entry(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     return config_entry
+
+
+@pytest.fixture(autouse=True)
+def instant_backoff() -> Generator[AsyncMock]:
+    """The client's backoff waits return at once (their length is tested in the client tests)."""
+    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
+        yield sleep
+
+
+@pytest.fixture
+def events(hass: HomeAssistant) -> dict[str, list[Any]]:
+    """Bus events a user's automations would see."""
+    return {
+        kind: async_capture_events(hass, f"spottypottysense_{kind}")
+        for kind in ("session_started", "session_ended", "playback_failed")
+    }

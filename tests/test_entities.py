@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.sensor import ATTR_OPTIONS, ATTR_STATE_CLASS
@@ -37,13 +35,6 @@ LISTENING = "sensor.bathroom_listening_time_today"
 SWITCH = "switch.bathroom_enabled"
 EVENT = "event.bathroom_session"
 BUTTON = "button.bathroom_stop_session"
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
 
 
 async def set_motion(hass: HomeAssistant, state: str, entity_id: str = MOTION) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -24,13 +24,6 @@ from custom_components.spottypottysense.const import DOMAIN, OAUTH2_TOKEN
 from custom_components.spottypottysense.system_health import system_health_info
 from tests.conftest import MOTION, USER_ID, token_data
 from tests.fake_spotify import DEFAULT_TOKEN, FakeSpotify
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> AsyncMock:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
 
 
 async def test_setup_and_unload(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> None:

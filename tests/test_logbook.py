@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOOK_ENTRY_NAME
 from homeassistant.components.recorder import Recorder
@@ -27,13 +26,6 @@ from tests.fake_spotify import FakeSpotify
 STARTED = f"{DOMAIN}_session_started"
 ENDED = f"{DOMAIN}_session_ended"
 FAILED = f"{DOMAIN}_playback_failed"
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
 
 
 @pytest.fixture(autouse=True)

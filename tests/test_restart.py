@@ -6,10 +6,8 @@ Assistant is down, and the entry setting up again from the store.
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -20,13 +18,13 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_time_changed,
 )
 
 from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import advance as _advance, set_motion as _set
 
 STATUS = "sensor.bathroom_status"
 SWITCH = "switch.bathroom_enabled"
@@ -34,33 +32,6 @@ OTHER_PLAYLIST = "spotify:playlist:0000000000000000000000"
 PLAY = ("PUT", "/me/player/play")
 READ = ("GET", "/me/player")
 PAUSE = ("PUT", "/me/player/pause")
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
-
-
-@pytest.fixture
-def events(hass: HomeAssistant) -> dict[str, list[Any]]:
-    """Bus events a user's automations would see."""
-    return {
-        kind: async_capture_events(hass, f"spottypottysense_{kind}")
-        for kind in ("session_started", "session_ended", "playback_failed")
-    }
-
-
-async def _set(hass: HomeAssistant, entity_id: str, state: str) -> None:
-    hass.states.async_set(entity_id, state, {"device_class": "motion"})
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 async def _restart(

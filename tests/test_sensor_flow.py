@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 import json
 from pathlib import Path
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.core import HomeAssistant
@@ -45,13 +43,6 @@ CONTRACT_KEYS = {
 }
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 STRINGS = Path(__file__).parent.parent / "custom_components/spottypottysense/strings.json"
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
 
 
 @pytest.fixture

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 import time
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -14,34 +12,16 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
     async_fire_time_changed,
 )
 
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data, token_data
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import advance as _advance, set_motion as _set
 
 STATUS = "sensor.bathroom_status"
 KITCHEN_MOTION = "binary_sensor.kitchen_motion"
 DOOR = "binary_sensor.bathroom_door"
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
-
-
-async def _set(hass: HomeAssistant, entity_id: str, state: str) -> None:
-    hass.states.async_set(entity_id, state, {"device_class": "motion"})
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 def _status(hass: HomeAssistant) -> str:
@@ -56,15 +36,6 @@ def _calls(fake: FakeSpotify) -> list[tuple[str, str]]:
 
 def _spotify_since(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
     return _calls(fake)[mark:]
-
-
-@pytest.fixture
-def events(hass: HomeAssistant) -> dict[str, list[Any]]:
-    """Bus events a user's automations would see."""
-    return {
-        kind: async_capture_events(hass, f"spottypottysense_{kind}")
-        for kind in ("session_started", "session_ended", "playback_failed")
-    }
 
 
 async def test_entry_starts_playback_within_the_request_budget(

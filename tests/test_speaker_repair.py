@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import ATTR_DEVICE_ID
@@ -15,13 +13,12 @@ from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import advance as _advance, set_motion as _set
 
 STATUS = "sensor.bathroom_status"
 NEW_ID = "bathroom-speaker-after-reset"
@@ -32,33 +29,6 @@ DEVICES = ("GET", "/me/player/devices")
 SHUFFLE = ("PUT", "/me/player/shuffle")
 VOLUME = ("PUT", "/me/player/volume")
 PAUSE = ("PUT", "/me/player/pause")
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
-
-
-@pytest.fixture
-def events(hass: HomeAssistant) -> dict[str, list[Any]]:
-    """Bus events a user's automations would see."""
-    return {
-        kind: async_capture_events(hass, f"spottypottysense_{kind}")
-        for kind in ("session_started", "session_ended", "playback_failed")
-    }
-
-
-async def _set(hass: HomeAssistant, entity_id: str, state: str) -> None:
-    hass.states.async_set(entity_id, state, {"device_class": "motion"})
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 async def _motion(hass: HomeAssistant) -> None:

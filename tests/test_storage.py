@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
 from datetime import datetime, timedelta
 import logging
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -18,7 +17,6 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
 )
 
 from custom_components.spottypottysense.const import DOMAIN
@@ -30,17 +28,11 @@ from custom_components.spottypottysense.storage import (
 )
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import advance as _advance, set_motion as _set
 
 SWITCH = "switch.bathroom_enabled"
 KITCHEN_SWITCH = "switch.kitchen_enabled"
 STATUS = "sensor.bathroom_status"
-
-
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
 
 
 def _key(entry: MockConfigEntry) -> str:
@@ -104,17 +96,6 @@ async def _set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-
-
-async def _set(hass: HomeAssistant, entity_id: str, state: str) -> None:
-    hass.states.async_set(entity_id, state, {"device_class": "motion"})
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 async def _session_ids(hass: HomeAssistant) -> list[str]:

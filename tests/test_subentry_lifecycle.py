@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import datetime, timedelta
 from typing import Any
-from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -18,12 +16,12 @@ import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
-    async_fire_time_changed,
 )
 
 from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import advance as _advance, set_motion as _set
 
 KITCHEN_MOTION = "binary_sensor.kitchen_motion"
 KITCHEN_DOOR = "binary_sensor.kitchen_door"
@@ -54,28 +52,10 @@ TWO_ROOMS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def instant_backoff() -> Generator[AsyncMock]:
-    """The client's backoff waits return at once (their length is tested in the client tests)."""
-    with patch("custom_components.spottypottysense.backoff_sleep", new=AsyncMock()) as sleep:
-        yield sleep
-
-
 @pytest.fixture
 def ended(hass: HomeAssistant) -> list[Any]:
     """spottypottysense_session_ended events, as an automation would see them."""
     return async_capture_events(hass, f"{DOMAIN}_session_ended")
-
-
-async def _set(hass: HomeAssistant, entity_id: str, state: str) -> None:
-    hass.states.async_set(entity_id, state, {"device_class": "motion"})
-    await hass.async_block_till_done()
-
-
-async def _advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:

@@ -37,14 +37,16 @@ from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
 from .spotify_uri import normalize_source
 
 
-def _number(minimum: int, maximum: int, unit: str, step: int = 1) -> selector.NumberSelector:
+def _number(
+    minimum: int, maximum: int, unit: str, *, slider: bool = False
+) -> selector.NumberSelector:
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=minimum,
             max=maximum,
-            step=step,
+            step=1,
             unit_of_measurement=unit,
-            mode=selector.NumberSelectorMode.BOX,
+            mode=selector.NumberSelectorMode.SLIDER if slider else selector.NumberSelectorMode.BOX,
         )
     )
 
@@ -208,15 +210,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         mode=selector.SelectSelectorMode.DROPDOWN,
                     )
                 ),
-                vol.Optional(CONF_VOLUME): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=0,
-                        max=100,
-                        step=1,
-                        unit_of_measurement="%",
-                        mode=selector.NumberSelectorMode.SLIDER,
-                    )
-                ),
+                vol.Optional(CONF_VOLUME): _number(0, 100, "%", slider=True),
                 vol.Required(CONF_SHUFFLE): selector.BooleanSelector(),
                 vol.Required(CONF_TIMEOUT_MINUTES): _number(1, 120, "min"),
                 vol.Required(CONF_COOLDOWN_MINUTES): _number(0, 60, "min"),
@@ -240,14 +234,6 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         translation_key="quiet_mode",
                     )
                 ),
-                vol.Optional(CONF_QUIET_VOLUME): selector.NumberSelector(
-                    selector.NumberSelectorConfig(
-                        min=0,
-                        max=100,
-                        step=1,
-                        unit_of_measurement="%",
-                        mode=selector.NumberSelectorMode.SLIDER,
-                    )
-                ),
+                vol.Optional(CONF_QUIET_VOLUME): _number(0, 100, "%", slider=True),
             }
         )
