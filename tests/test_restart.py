@@ -6,8 +6,10 @@ Assistant is down, and the entry setting up again from the store.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -21,6 +23,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.spottypottysense import controller as controller_module
 from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
@@ -477,3 +480,43 @@ async def test_motion_entity_coming_online_as_on_never_starts_a_session(
     await _set(hass, MOTION, "on")
     assert _status(hass) == "playing"
     assert len(speaker.requests_to(*PLAY)) == 1
+
+
+async def test_unload_waits_for_a_start_under_way_and_stores_it_as_ours(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    hass_storage: dict[str, Any],
+    events: dict[str, list[Any]],
+) -> None:
+    """A reload while Spotify is still answering the play: after it, the music is still ours."""
+    gate = asyncio.Event()
+    real_start = controller_module.async_start_playback
+
+    async def slow_start(*args: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await real_start(*args, **kwargs)
+
+    with patch.object(controller_module, "async_start_playback", slow_start):
+        hass.states.async_set(MOTION, "on", {"device_class": "motion"})
+        for _ in range(5):
+            await asyncio.sleep(0)
+        unload = hass.async_create_task(hass.config_entries.async_unload(loaded_entry.entry_id))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert not unload.done()  # waiting for the play under way
+        gate.set()
+        assert await unload
+    stored = hass_storage[f"{DOMAIN}.{loaded_entry.entry_id}"]["data"]["sensors"]
+    (state,) = stored.values()
+    assert state["session"]["owned"] is True
+
+    await _set(hass, MOTION, "off")
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    await _advance(hass, freezer, timedelta(minutes=5))
+    assert len(speaker.requests_to("PUT", "/me/player/pause")) == 1
+    (ended,) = events["session_ended"]
+    assert ended.data["reason"] == "timeout"
+    assert ended.data["owned"] is True

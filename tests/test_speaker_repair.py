@@ -192,6 +192,7 @@ async def test_missing_speaker_raises_a_repair_issue_until_the_next_success(
     assert issue is not None
     assert issue.translation_key == "speaker_missing"
     assert issue.severity is ir.IssueSeverity.WARNING
+    assert issue.is_persistent  # survives a restart, like the stored "error" status
     assert not issue.is_fixable
     assert issue.translation_placeholders == {"sensor": "Bathroom", "speaker": SPEAKER_NAME}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 LISTENING_REFRESH = timedelta(minutes=1)
+DRAIN_ROUNDS = 3
+DRAIN_TIMEOUT = 10  # seconds per round; the client's own timeout is 10 s a request
 
 
 def speaker_issue_id(subentry_id: str) -> str:
@@ -80,6 +83,7 @@ class SensorController:
         self._timer_at: datetime | None = None
         self._unsub_ticker: CALLBACK_TYPE | None = None
         self._present = False
+        self._in_flight: set[asyncio.Task[None]] = set()
         # Ended sessions whose pause check is still running: counted today until recorded.
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
@@ -249,7 +253,22 @@ class SensorController:
         self.notify()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
-        self.manager.entry.async_create_task(self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}")
+        task = self.manager.entry.async_create_task(
+            self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}"
+        )
+        self._in_flight.add(task)
+        task.add_done_callback(self._in_flight.discard)
+
+    async def async_drain(self) -> None:
+        """Let Spotify calls under way finish (bounded), so the store keeps what they did.
+
+        A start that completes during an unload must be stored as owned, or the next start
+        would treat music we started as someone else's.
+        """
+        for _ in range(DRAIN_ROUNDS):  # a finished start may queue an end; a few rounds at most
+            if not self._in_flight:
+                return
+            await asyncio.wait(list(self._in_flight), timeout=DRAIN_TIMEOUT)
 
     async def _async_start(self, decision: StartPlayback) -> None:
         data = self.subentry.data
@@ -303,6 +322,8 @@ class SensorController:
                 DOMAIN,
                 speaker_issue_id(self.subentry_id),
                 is_fixable=False,
+                # Kept across restarts, like the room's stored error status it explains.
+                is_persistent=True,
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="speaker_missing",
                 translation_placeholders={

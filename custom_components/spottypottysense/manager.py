@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 import logging
@@ -65,6 +66,9 @@ class SessionManager:
         """Stop everything and write the store now (sessions continue after a restart)."""
         for controller in self.controllers.values():
             controller.async_stop()
+        await asyncio.gather(*(c.async_drain() for c in self.controllers.values()))
+        for controller in self.controllers.values():
+            controller.async_stop()  # timers the finished calls armed again
         if self._unsub_midnight is not None:
             self._unsub_midnight()
         # Spotify calls still in flight finish after this; they must not write again later
