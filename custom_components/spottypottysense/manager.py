@@ -71,8 +71,8 @@ class SessionManager:
             controller.async_stop()  # timers the finished calls armed again
         if self._unsub_midnight is not None:
             self._unsub_midnight()
-        # Spotify calls still in flight finish after this; they must not write again later
-        # (over a reloaded entry's store, or bringing back the store of a deleted entry).
+        # A call that outlasts the drain must not write again later (over a reloaded entry's
+        # store, or bringing back the store of a deleted entry).
         self._unloaded = True
         await self.store.async_save(self._data_to_save())
 
