@@ -152,9 +152,7 @@ class SensorController:
     @callback
     def async_stop(self) -> None:
         """Release listeners and timers (entry unload); the session stays stored as it is."""
-        for unsub in self._unsubs:
-            unsub()
-        self._unsubs.clear()
+        self._unsubscribe()
         self._cancel_timer()
         self._cancel_ticker()
 
@@ -175,9 +173,7 @@ class SensorController:
         self.applied = (subentry.title, dict(subentry.data))
         decisions = self.engine.update_options(dt_util.utcnow(), self._options(subentry))
         if entities_changed:
-            for unsub in self._unsubs:
-                unsub()
-            self._unsubs.clear()
+            self._unsubscribe()
             self._subscribe()
             self._present = self._any_on()
         self._apply(decisions)
@@ -190,11 +186,9 @@ class SensorController:
         self._apply(self.engine.trigger_motion(dt_util.utcnow()))
 
     @callback
-    def start_session(self) -> bool:
-        """Start now, ignoring quiet hours and cooldown; False if the sensor is switched off."""
-        decisions = self.engine.start_session(dt_util.utcnow())
-        self._apply(decisions)
-        return self.engine.session is not None
+    def start_session(self) -> None:
+        """Start now, ignoring quiet hours and cooldown (the action refuses switched-off rooms)."""
+        self._apply(self.engine.start_session(dt_util.utcnow()))
 
     @callback
     def stop_session(self) -> None:
@@ -219,18 +213,13 @@ class SensorController:
         rising = (
             new is not None and new.state == STATE_ON and (old is None or old.state != STATE_ON)
         )
-        decisions: list[Decision] = []
+        was_present, self._present = self._present, present
         if rising:
             # Only off → on is someone walking in; unavailable/unknown → on is a reconnect.
             trusted = old is not None and old.state == "off"
-            decisions = self.engine.presence_changed(now, True, trusted=trusted)
-        elif self._present and not present:
-            decisions = self.engine.presence_changed(now, False)
-        else:
-            self._present = present
-            return
-        self._present = present
-        self._apply(decisions)
+            self._apply(self.engine.presence_changed(now, True, trusted=trusted))
+        elif was_present and not present:
+            self._apply(self.engine.presence_changed(now, False))
 
     @callback
     def _on_timer(self, now: datetime) -> None:
@@ -382,6 +371,11 @@ class SensorController:
             self._unsubs.append(
                 async_track_state_change_event(self.hass, entities, self._on_state_change)
             )
+
+    def _unsubscribe(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
 
     def _any_on(self) -> bool:
         return any(
