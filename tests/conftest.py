@@ -29,6 +29,7 @@ from tests.fake_spotify import (  # noqa: F401 - the fixtures are used by name
     fake_spotify,
     spotify_client,
 )
+from tests.helpers import TEST_TIME_ZONE
 
 CLIENT_ID = "client-id"
 CLIENT_SECRET = "client-secret"
@@ -37,6 +38,19 @@ SPEAKER_ID = "bathroom-speaker"
 SPEAKER_NAME = "Bathroom speaker"
 PLAYLIST = "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"
 MOTION = "binary_sensor.bathroom_motion"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Freeze the clock before any other fixture in every test that moves it.
+
+    Set-up schedules timers (midnight, quiet hours, session deadlines) from the clock it sees; a
+    test that freezes only after set-up leaves that timeline, so the suite would depend on the
+    real date. A test that needs a fixed date says so with `tests.helpers.starts_at`.
+    """
+    for item in items:
+        names = getattr(item, "fixturenames", None)
+        if names is not None and "freezer" in names:
+            names[:] = ["freezer", *(name for name in names if name != "freezer")]
 
 
 @pytest.fixture(autouse=True)
@@ -135,6 +149,7 @@ async def loaded_entry(
     config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
     """The account entry set up against the fake server, with the motion entity off."""
+    assert hass.config.time_zone == TEST_TIME_ZONE  # what `starts_at` assumes
     hass.states.async_set(MOTION, "off", {"device_class": "motion"})
     config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(config_entry.entry_id)

@@ -1,7 +1,7 @@
 """A fake Spotify Web API on 127.0.0.1, spoken to over real HTTP by the real client.
 
 It keeps the account's state (user, devices, playback, playlists, valid tokens), answers the
-endpoints the integration uses the way ../shared/spotify-web-api/openapi.yml describes them
+endpoints the integration uses the way tests/spotify-web-api/openapi.yml describes them
 (checked by test_fake_spotify_conformance.py), records every request with its response, and
 injects faults per endpoint: error statuses, raw answers, latency.
 

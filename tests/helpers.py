@@ -1,12 +1,17 @@
-"""Small helpers the HA-level tests share: set a motion entity, move the clock."""
+"""Small helpers the HA-level tests share: set a motion entity, move the clock, start at a date."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+# The zone pytest-homeassistant-custom-component gives `hass` (tests/conftest.py checks it).
+TEST_TIME_ZONE = "US/Pacific"
 
 
 async def set_motion(hass: HomeAssistant, entity_id: str, state: str) -> None:
@@ -20,3 +25,13 @@ async def advance(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: ti
     freezer.tick(delta)
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+
+
+def starts_at(*when: int, time_zone: str = TEST_TIME_ZONE) -> pytest.MarkDecorator:
+    """Freeze the clock at this local wall time before any fixture runs, set-up included.
+
+    A test that sets up on the real clock and only then moves it to a fixed date moves it
+    backwards on any later real date, and the timers set-up scheduled (midnight, quiet hours)
+    then never fire; starting the test's whole timeline at the date avoids that.
+    """
+    return pytest.mark.freeze_time(datetime(*when, tzinfo=ZoneInfo(time_zone)))

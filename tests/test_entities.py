@@ -27,6 +27,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import starts_at
 
 STATUS = "sensor.bathroom_status"
 LAST_MOTION = "sensor.bathroom_last_motion"
@@ -147,10 +148,10 @@ async def test_sensor_metadata(hass: HomeAssistant, loaded_entry: MockConfigEntr
 # --- status -------------------------------------------------------------------------------------
 
 
+@starts_at(2026, 11, 24, 9, 0)
 async def test_status_and_its_attributes_follow_the_session(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    await move_to(hass, freezer, local(2026, 11, 24, 9, 0))
     status = state_of(hass, STATUS)
     assert status.state == "idle"
     assert status.attributes["session_started"] is None
@@ -197,11 +198,11 @@ async def test_status_error_when_the_speaker_is_gone(
     assert status.attributes["session_started"] is None
 
 
+@starts_at(2026, 11, 24, 7, 30)
 async def test_last_motion_is_a_timestamp(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
     assert state_of(hass, LAST_MOTION).state == "unknown"
-    await move_to(hass, freezer, local(2026, 11, 24, 7, 30))
     await set_motion(hass, "on")
     assert dt_util.parse_datetime(state_of(hass, LAST_MOTION).state) == local(2026, 11, 24, 7, 30)
     await advance(hass, freezer, timedelta(minutes=1))
@@ -227,6 +228,7 @@ def _never_decrease(values: list[float]) -> bool:
     return all(later >= earlier for earlier, later in pairwise(values))
 
 
+@starts_at(2026, 11, 24, 23, 30, time_zone="Europe/Berlin")
 async def test_sessions_and_listening_time_today_count_and_reset_at_midnight(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -278,10 +280,10 @@ async def test_sessions_and_listening_time_today_count_and_reset_at_midnight(
     assert all(_never_decrease(values) for values in day_two), day_two
 
 
+@starts_at(2026, 11, 24, 21, 0)
 async def test_counts_reset_at_midnight_with_no_session_open(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
-    await move_to(hass, freezer, local(2026, 11, 24, 21, 0))
     await set_motion(hass, "on")
     await set_motion(hass, "off")
     await advance(hass, freezer, timedelta(minutes=5))
@@ -311,12 +313,12 @@ async def test_a_start_that_fails_is_not_counted(
     assert _never_decrease(_values(changes, SESSIONS_TODAY))
 
 
+@starts_at(2026, 11, 24, 10, 0)
 async def test_today_counts_are_kept_across_a_restart(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    await move_to(hass, freezer, local(2026, 11, 24, 10, 0))
     await set_motion(hass, "on")
     await advance(hass, freezer, timedelta(minutes=3))
     await set_motion(hass, "off")
@@ -398,6 +400,7 @@ async def test_the_stop_button_ends_the_session(
 # --- events -------------------------------------------------------------------------------------
 
 
+@starts_at(2026, 11, 24, 20, 0)
 async def test_bus_events_and_the_event_entity_tell_the_session_story(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -412,7 +415,6 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
         (DOMAIN, subentry_id(loaded_entry)), loaded_entry.entry_id
     )
     assert device is not None
-    await move_to(hass, freezer, local(2026, 11, 24, 20, 0))
     await set_motion(hass, "on")
 
     (started,) = bus["session_started"]

@@ -1,4 +1,4 @@
-"""The fake Spotify and the client both keep to ../shared/spotify-web-api/openapi.yml.
+"""The fake Spotify and the client both keep to tests/spotify-web-api/openapi.yml.
 
 A representative run of every client call (successes, 204s and every error the fake can send)
 records each request the client sent and each answer the fake gave; all of them are validated
@@ -32,7 +32,8 @@ from .fake_spotify import (
     make_client,
 )
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "spotify-web-api" / "openapi.yml"
+# sonallux/spotify-web-api's description of the Web API, kept in the repository (see its README).
+SPEC_PATH = Path(__file__).resolve().parent / "spotify-web-api" / "openapi.yml"
 HOST = "https://api.spotify.com"  # the document's server is https://api.spotify.com/v1
 CONTEXT = "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"
 

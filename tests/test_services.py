@@ -26,6 +26,7 @@ from custom_components.spottypottysense import controller as controller_module
 from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
+from tests.helpers import starts_at
 
 KITCHEN_MOTION = "binary_sensor.kitchen_motion"
 KITCHEN_SPEAKER = "kitchen-speaker"
@@ -269,6 +270,7 @@ async def test_trigger_motion_follows_the_rules(
 
 @pytest.mark.parametrize("sensors", [QUIET_NIGHTS])
 @pytest.mark.parametrize("kind", TARGET_KINDS)
+@starts_at(2026, 11, 25, 3, 0)
 async def test_start_session_ignores_quiet_hours(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -276,9 +278,6 @@ async def test_start_session_ignores_quiet_hours(
     freezer: FrozenDateTimeFactory,
     kind: str,
 ) -> None:
-    freezer.move_to(local(2026, 11, 25, 3, 0))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
     assert status(hass) == "quiet_hours"
     aim = target(hass, loaded_entry, kind, "Bathroom")
     await call(hass, "trigger_motion", aim)
@@ -617,6 +616,7 @@ async def _three_sessions(
 
 
 @two_rooms
+@starts_at(2026, 11, 24, 7, 0)
 async def test_get_sessions_returns_the_stored_sessions(
     hass: HomeAssistant,
     kitchen: FakeSpotify,
@@ -702,6 +702,7 @@ def _started(response: ServiceResponse) -> list[str]:
         ("area", ("Bathroom",), ["08:00", "18:00"]),
     ],
 )
+@starts_at(2026, 11, 24, 7, 0)
 async def test_get_sessions_of_some_rooms(
     hass: HomeAssistant,
     kitchen: FakeSpotify,
@@ -730,6 +731,7 @@ async def test_get_sessions_of_some_rooms(
         ({"start": "2026-11-24T17:02:00+00:00"}, ["18:00"]),
     ],
 )
+@starts_at(2026, 11, 24, 7, 0)
 async def test_get_sessions_in_a_time_window(
     hass: HomeAssistant,
     kitchen: FakeSpotify,

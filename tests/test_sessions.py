@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data, token_data
 from tests.fake_spotify import FakeSpotify
-from tests.helpers import advance as _advance, set_motion as _set
+from tests.helpers import advance as _advance, set_motion as _set, starts_at
 
 STATUS = "sensor.bathroom_status"
 KITCHEN_MOTION = "binary_sensor.kitchen_motion"
@@ -376,6 +376,7 @@ def _token() -> dict[str, Any]:
         ]
     ],
 )
+@starts_at(2026, 11, 25, 3, 0)
 async def test_quiet_hours_block_new_sessions_at_night(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -383,9 +384,6 @@ async def test_quiet_hours_block_new_sessions_at_night(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     tz = dt_util.get_default_time_zone()
-    freezer.move_to(datetime(2026, 11, 25, 3, 0, tzinfo=tz))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done()
     assert _status(hass) == "quiet_hours"
     await _set(hass, MOTION, "on")
     await _set(hass, MOTION, "off")
@@ -419,13 +417,13 @@ async def test_quiet_hours_block_new_sessions_at_night(
         ]
     ],
 )
+@starts_at(2026, 11, 25, 23, 30)
 async def test_low_volume_quiet_hours_play_quietly(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     speaker: FakeSpotify,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    freezer.move_to(datetime(2026, 11, 25, 23, 30, tzinfo=dt_util.get_default_time_zone()))
     await _set(hass, MOTION, "on")
     (volume,) = speaker.requests_to("PUT", "/me/player/volume")
     assert volume.query["volume_percent"] == "15"
@@ -445,6 +443,7 @@ async def test_low_volume_quiet_hours_play_quietly(
         ]
     ],
 )
+@starts_at(2026, 11, 25, 21, 58)
 async def test_a_session_running_into_quiet_hours_ends_normally(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -452,7 +451,6 @@ async def test_a_session_running_into_quiet_hours_ends_normally(
     freezer: FrozenDateTimeFactory,
     events: dict,
 ) -> None:
-    freezer.move_to(datetime(2026, 11, 25, 21, 58, tzinfo=dt_util.get_default_time_zone()))
     await _set(hass, MOTION, "on")
     await _advance(hass, freezer, timedelta(minutes=10))
     assert _status(hass) == "playing"
