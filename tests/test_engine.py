@@ -1048,6 +1048,11 @@ QUIET_ON = {"quiet_hours_enabled": True, "quiet_start": "22:00", "quiet_end": "0
         {"cooldown_minutes": -1},
         {"min_presence_seconds": -1},
         {"max_session_minutes": 0},
+        # Beyond a year: no one's setting, and adding it to a time would overflow datetime.
+        {"timeout_minutes": 1e12},
+        {"cooldown_minutes": 10**15},
+        {"max_session_minutes": 366 * 24 * 60 + 1},
+        {"min_presence_seconds": 1e300},
         {"only_when_idle": 1},
         {"quiet_hours_enabled": "true"},
         {"quiet_hours_enabled": True},
@@ -1145,6 +1150,7 @@ def _bad_session(key: str, value: Any) -> dict[str, Any]:
         _bad_session("owned", "yes"),
         _bad_session("motion_count", -1),
         _bad_session("motion_count", True),
+        _bad_session("motion_count", 2**64 - 1),  # too big for the next save
         _bad_session("session_id", 7),
         _bad_session("device_id", 7),
         _bad_session("last_motion", 7),

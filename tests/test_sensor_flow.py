@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
+from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
+from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -43,6 +45,12 @@ CONTRACT_KEYS = {
 }
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 STRINGS = Path(__file__).parent.parent / "custom_components/spottypottysense/strings.json"
+
+
+@pytest.fixture(autouse=True)
+def door(hass: HomeAssistant) -> None:
+    """The bathroom's door contact, a second sensor the forms below choose."""
+    hass.states.async_set(DOOR, "off", {"device_class": "door"})
 
 
 @pytest.fixture
@@ -256,6 +264,8 @@ async def test_playlist_picked_from_the_list(
     ("overrides", "errors"),
     [
         ({"motion_entities": []}, {"motion_entities": "no_entities"}),
+        ({"name": ""}, {"name": "name_required"}),
+        ({"name": "   "}, {"name": "name_required"}),
         (
             {"source": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"},
             {"source": "invalid_source"},
@@ -269,6 +279,16 @@ async def test_playlist_picked_from_the_list(
             {"quiet_start": "quiet_times_required", "quiet_end": "quiet_times_required"},
         ),
         ({"quiet_volume": None}, {"quiet_volume": "quiet_volume_required"}),
+        (
+            {"motion_entities": [MOTION, "binary_sensor.ghost"]},
+            {"motion_entities": "entity_not_found"},
+        ),
+        ({"motion_entities": ["light.kitchen"]}, {"motion_entities": "not_a_binary_sensor"}),
+        # A registry id (the selector may send one) that no entity has.
+        (
+            {"motion_entities": ["0123456789abcdef0123456789abcdef"]},
+            {"motion_entities": "entity_not_found"},
+        ),
         (
             {"motion_entities": [], "source": "nope", "quiet_volume": None},
             {
@@ -297,6 +317,64 @@ async def test_invalid_input_is_shown_on_its_field(
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom", "Kitchen"]
+
+
+NUMBER_FIELDS = [
+    "volume",
+    "quiet_volume",
+    "timeout_minutes",
+    "cooldown_minutes",
+    "min_presence_seconds",
+    "max_session_minutes",
+]
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+async def test_nan_in_a_number_field_is_shown_on_it(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, field: str
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    result = await submit(hass, result, form_input(**{field: float("nan")}))
+    assert errors_of(result) == {field: "invalid_number"}
+    result = await submit(hass, result, form_input(**{field: "NaN"}))  # as the API may send it
+
+    assert errors_of(result) == {field: "invalid_number"}
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    result = await submit(hass, result, form_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize("field", NUMBER_FIELDS)
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), 1e300])
+async def test_infinite_or_huge_numbers_are_refused_on_their_field(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, field: str, value: float
+) -> None:
+    """HA's schema check refuses them on the field (the UI shows it there); nothing is stored."""
+    result = await start_add(hass, loaded_entry)
+    with pytest.raises(InvalidData) as refused:
+        await submit(hass, result, form_input(**{field: value}))
+
+    assert set(refused.value.schema_errors) == {field}
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    result = await submit(hass, result, form_input())
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_an_unavailable_sensor_or_its_registry_id_is_accepted(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """A sensor that is offline right now is still a sensor; the selector may send its id."""
+    hass.states.async_set(DOOR, STATE_UNAVAILABLE)
+    hall = er.async_get(hass).async_get_or_create(
+        "binary_sensor", "zigbee", "hall-pir", suggested_object_id="hall_motion"
+    )
+    assert hass.states.get(hall.entity_id) is None  # registered, its integration not loaded
+
+    result = await start_add(hass, loaded_entry)
+    result = await submit(hass, result, form_input(motion_entities=[DOOR, hall.id]))
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["motion_entities"] == [DOOR, "binary_sensor.hall_motion"]
 
 
 @pytest.mark.parametrize(
@@ -538,6 +616,10 @@ async def test_every_field_and_message_is_translated(
         "device_missing",
         "quiet_times_required",
         "quiet_volume_required",
+        "entity_not_found",
+        "not_a_binary_sensor",
+        "invalid_number",
+        "name_required",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
     assert texts["initiate_flow"]["user"] == "Add motion sensor"

@@ -568,6 +568,9 @@ async def test_snooze_two_rooms(
         pytest.param("-00:01:00", id="negative"),
         pytest.param({"days": 7, "seconds": 1}, id="over-a-week"),
         pytest.param("soon", id="not-a-duration"),
+        # Too long for Python's timedelta: HA's validator overflows (found by tests/test_fuzz.py).
+        pytest.param({"days": 10**10}, id="overflows"),
+        pytest.param(-(10**14), id="overflows-in-seconds"),
     ],
 )
 async def test_snooze_duration_is_validated(
@@ -577,6 +580,17 @@ async def test_snooze_duration_is_validated(
         await call(
             hass, "snooze", target(hass, loaded_entry, "device", "Bathroom"), duration=duration
         )
+    assert status(hass) == "idle"
+
+
+@pytest.mark.parametrize("service", ["trigger_motion", "start_session", "stop_session"])
+async def test_a_target_that_is_not_a_list_is_refused(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify, service: str
+) -> None:
+    """`entity_id: false` crashes HA's target validator; the caller gets "invalid data"."""
+    with pytest.raises(vol.Invalid):
+        await call(hass, service, {"entity_id": False})
+    assert plays(speaker) == []
     assert status(hass) == "idle"
 
 

@@ -390,6 +390,18 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
             "unreadable stored state of Bathroom",
             id="out_of_range_time",
         ),
+        pytest.param(
+            {
+                "enabled": False,
+                "session": {
+                    "session_id": "s",
+                    "started": "2026-11-24T10:00:00+00:00",
+                    "motion_count": 2**64 - 1,  # would fail a later save (64-bit JSON limit)
+                },
+            },
+            "unreadable stored state of Bathroom",
+            id="huge_count",
+        ),
         pytest.param("on", "unreadable stored state of Bathroom", id="state_not_a_dict"),
     ],
 )
@@ -485,6 +497,7 @@ async def test_bad_sessions_are_skipped_and_good_ones_kept(
         {"sensor": sid, "session_id": "missing-fields"},
         _record(sid, "bad-reason", ended, reason="bored"),
         _record(sid, "bad-count", ended, motion_count=-1),
+        _record(sid, "huge-count", ended, motion_count=2**64 - 1),
         _record(sid, "bad-owned", ended, owned="yes"),
         {**_record(sid, "naive", ended), "ended": "2026-01-01T10:00:00"},
         _record(sid, "not-a-time", ended, started="yesterday"),

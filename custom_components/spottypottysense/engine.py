@@ -111,9 +111,14 @@ def _parse_opt_bool(value: object) -> bool | None:
     return None if value is None else _parse_bool(value)
 
 
+# A stored count above this cannot be real (an edge a second for 30 years); it would also reach
+# the 64-bit limit of HA's JSON encoder and fail a later save in the background.
+_MAX_COUNT = 10**9
+
+
 def _parse_int(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"expected a non-negative integer, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_COUNT:
+        raise ValueError(f"expected an integer 0-{_MAX_COUNT}, not {value!r}")
     return value
 
 
@@ -127,8 +132,15 @@ def _parse_opt_str(value: object) -> str | None:
     return None if value is None else _parse_str(value)
 
 
-def _parse_number(key: str, value: object, *, minimum: float) -> float:
-    """Parse a finite number >= minimum; numeric strings are accepted (form values)."""
+# Stored durations above a year are not settings anyone made, and adding them to a stored time
+# could overflow datetime.
+_MAX_OPTION_MINUTES = 366 * 24 * 60
+
+
+def _parse_number(
+    key: str, value: object, *, minimum: float, maximum: float = _MAX_OPTION_MINUTES
+) -> float:
+    """Parse a finite number in [minimum, maximum]; numeric strings are accepted (form values)."""
     if isinstance(value, bool):
         raise ValueError(f"{key}: expected a number, not {value!r}")
     if isinstance(value, str):
@@ -136,8 +148,10 @@ def _parse_number(key: str, value: object, *, minimum: float) -> float:
             value = float(value)
         except ValueError:
             raise ValueError(f"{key}: expected a number, not {value!r}") from None
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value < minimum:
-        raise ValueError(f"{key}: expected a number >= {minimum}, not {value!r}")
+    if not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{key}: expected a number, not {value!r}")
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{key}: expected a number {minimum}-{maximum}, not {value!r}")
     return float(value)
 
 
@@ -253,7 +267,12 @@ class SensorOptions:
                 DEFAULT_MIN_PRESENCE
                 if min_presence is None
                 else timedelta(
-                    seconds=_parse_number("min_presence_seconds", min_presence, minimum=0)
+                    seconds=_parse_number(
+                        "min_presence_seconds",
+                        min_presence,
+                        minimum=0,
+                        maximum=_MAX_OPTION_MINUTES * 60,
+                    )
                 )
             ),
             max_session=minutes("max_session_minutes", DEFAULT_MAX_SESSION, minimum=1 / 60),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
-from homeassistant.const import CONF_NAME
-from homeassistant.helpers import selector
+from homeassistant.const import CONF_NAME, Platform
+from homeassistant.core import HomeAssistant, split_entity_id, valid_entity_id
+from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
@@ -36,10 +38,20 @@ from .runtime import SpottyPottySenseConfigEntry
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
 from .spotify_uri import normalize_source
 
+# The number fields' bounds: the form's selectors show them, validate_sensor_input enforces them.
+NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
+    CONF_VOLUME: (0, 100),
+    CONF_QUIET_VOLUME: (0, 100),
+    CONF_TIMEOUT_MINUTES: (1, 120),
+    CONF_COOLDOWN_MINUTES: (0, 60),
+    CONF_MIN_PRESENCE_SECONDS: (0, 300),
+    CONF_MAX_SESSION_MINUTES: (5, 600),
+}
+_OPTIONAL_NUMBERS = (CONF_VOLUME, CONF_QUIET_VOLUME)
 
-def _number(
-    minimum: int, maximum: int, unit: str, *, slider: bool = False
-) -> selector.NumberSelector:
+
+def _number(field: str, unit: str, *, slider: bool = False) -> selector.NumberSelector:
+    minimum, maximum = NUMBER_BOUNDS[field]
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=minimum,
@@ -66,15 +78,55 @@ def _device_options(
     return options
 
 
+def _whole_number(value: float, bounds: tuple[int, int]) -> int | None:
+    """The selector's number as an int, or None if it is not finite and within the bounds.
+
+    The number selector lets NaN through (it compares false with both bounds).
+    """
+    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1]:
+        return None
+    return int(value)
+
+
+def _motion_entities(hass: HomeAssistant, chosen: list[str]) -> tuple[list[str], str | None]:
+    """The chosen entities as entity ids, and the error key if one is missing or not a sensor.
+
+    An entity counts as existing if it has a state or a registry entry (an unavailable sensor
+    is fine); the entity selector also sends registry ids, resolved here to entity ids.
+    """
+    if not chosen:
+        return [], "no_entities"
+    registry = er.async_get(hass)
+    entity_ids: list[str] = []
+    for item in chosen:
+        registered = registry.async_get(item)
+        entity_id = registered.entity_id if registered is not None else item
+        if not valid_entity_id(entity_id):
+            return [], "entity_not_found"
+        if split_entity_id(entity_id)[0] != Platform.BINARY_SENSOR:
+            return [], "not_a_binary_sensor"
+        if registered is None and hass.states.get(entity_id) is None:
+            return [], "entity_not_found"
+        entity_ids.append(entity_id)
+    return list(dict.fromkeys(entity_ids)), None
+
+
 def validate_sensor_input(
-    user_input: dict[str, Any], devices: dict[str, SpotifyDevice], saved: dict[str, Any]
+    hass: HomeAssistant,
+    user_input: dict[str, Any],
+    devices: dict[str, SpotifyDevice],
+    saved: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Check the form and return (subentry data, errors keyed by field)."""
     errors: dict[str, str] = {}
     data = {**user_input}
-    data.pop(CONF_NAME, None)
-    if not data.get(CONF_MOTION_ENTITIES):
-        errors[CONF_MOTION_ENTITIES] = "no_entities"
+    if not str(data.pop(CONF_NAME, "")).strip():
+        errors[CONF_NAME] = "name_required"
+    data[CONF_MOTION_ENTITIES], entities_error = _motion_entities(
+        hass, data.get(CONF_MOTION_ENTITIES) or []
+    )
+    if entities_error is not None:
+        errors[CONF_MOTION_ENTITIES] = entities_error
     try:
         data[CONF_SOURCE] = normalize_source(data.get(CONF_SOURCE)) or ""
     except ValueError:
@@ -99,16 +151,13 @@ def validate_sensor_input(
         and data.get(CONF_QUIET_VOLUME) is None
     ):
         errors[CONF_QUIET_VOLUME] = "quiet_volume_required"
-    for key in (CONF_VOLUME, CONF_QUIET_VOLUME):
-        if data.get(key) is not None:
-            data[key] = int(data[key])
-    for key in (
-        CONF_TIMEOUT_MINUTES,
-        CONF_COOLDOWN_MINUTES,
-        CONF_MIN_PRESENCE_SECONDS,
-        CONF_MAX_SESSION_MINUTES,
-    ):
-        data[key] = int(data[key])
+    for key, bounds in NUMBER_BOUNDS.items():
+        if key in _OPTIONAL_NUMBERS and data.get(key) is None:
+            continue
+        if (number := _whole_number(data[key], bounds)) is None:
+            errors[key] = "invalid_number"
+        else:
+            data[key] = number
     # Every key of the public contract is stored; unset optional values are None.
     for key in (CONF_VOLUME, CONF_QUIET_START, CONF_QUIET_END, CONF_QUIET_VOLUME):
         data.setdefault(key, None)
@@ -154,7 +203,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         errors: dict[str, str] = {}
         suggested: dict[str, Any] = {**DEFAULTS, **saved, CONF_NAME: title}
         if user_input is not None:
-            data, errors = validate_sensor_input(user_input, by_id, saved)
+            data, errors = validate_sensor_input(self.hass, user_input, by_id, saved)
             if not errors:
                 if reconfiguring:
                     return self.async_update_and_abort(
@@ -210,12 +259,12 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         mode=selector.SelectSelectorMode.DROPDOWN,
                     )
                 ),
-                vol.Optional(CONF_VOLUME): _number(0, 100, "%", slider=True),
+                vol.Optional(CONF_VOLUME): _number(CONF_VOLUME, "%", slider=True),
                 vol.Required(CONF_SHUFFLE): selector.BooleanSelector(),
-                vol.Required(CONF_TIMEOUT_MINUTES): _number(1, 120, "min"),
-                vol.Required(CONF_COOLDOWN_MINUTES): _number(0, 60, "min"),
-                vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(0, 300, "s"),
-                vol.Required(CONF_MAX_SESSION_MINUTES): _number(5, 600, "min"),
+                vol.Required(CONF_TIMEOUT_MINUTES): _number(CONF_TIMEOUT_MINUTES, "min"),
+                vol.Required(CONF_COOLDOWN_MINUTES): _number(CONF_COOLDOWN_MINUTES, "min"),
+                vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(CONF_MIN_PRESENCE_SECONDS, "s"),
+                vol.Required(CONF_MAX_SESSION_MINUTES): _number(CONF_MAX_SESSION_MINUTES, "min"),
                 vol.Required(CONF_ONLY_WHEN_IDLE): selector.BooleanSelector(),
                 vol.Required(CONF_QUIET_HOURS_ENABLED): selector.BooleanSelector(),
                 vol.Optional(CONF_QUIET_START): selector.TimeSelector(),
@@ -234,6 +283,6 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         translation_key="quiet_mode",
                     )
                 ),
-                vol.Optional(CONF_QUIET_VOLUME): _number(0, 100, "%", slider=True),
+                vol.Optional(CONF_QUIET_VOLUME): _number(CONF_QUIET_VOLUME, "%", slider=True),
             }
         )

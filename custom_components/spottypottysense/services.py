@@ -48,6 +48,7 @@ ATTR_END = "end"
 
 MAX_SNOOZE = timedelta(days=7)
 
+
 TARGET_SCHEMA = vol.Schema(cv.TARGET_SERVICE_FIELDS)
 SNOOZE_SCHEMA = TARGET_SCHEMA.extend(
     {
@@ -59,6 +60,22 @@ SNOOZE_SCHEMA = TARGET_SCHEMA.extend(
 GET_SESSIONS_SCHEMA = TARGET_SCHEMA.extend(
     {vol.Optional(ATTR_START): cv.datetime, vol.Optional(ATTR_END): cv.datetime}
 )
+
+
+def _refusing_crashes(schema: vol.Schema) -> vol.All:
+    """The schema, with the few values HA's validators crash on refused like any bad value.
+
+    `entity_id: false` raises TypeError in HA's target validators, and a huge duration raises
+    OverflowError in `cv.time_period`; the caller should get "invalid data", not a traceback.
+    """
+
+    def validate(value: Any) -> Any:
+        try:
+            return schema(value)
+        except (TypeError, OverflowError) as err:
+            raise vol.Invalid(f"invalid action data: {err}") from err
+
+    return vol.All(validate)
 
 
 @callback
@@ -123,12 +140,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
         (SERVICE_STOP_SESSION, _stop_session, TARGET_SCHEMA),
         (SERVICE_SNOOZE, _snooze, SNOOZE_SCHEMA),
     ):
-        hass.services.async_register(DOMAIN, name, handler, schema=schema)
+        hass.services.async_register(DOMAIN, name, handler, schema=_refusing_crashes(schema))
     hass.services.async_register(
         DOMAIN,
         SERVICE_GET_SESSIONS,
         _get_sessions,
-        schema=GET_SESSIONS_SCHEMA,
+        schema=_refusing_crashes(GET_SESSIONS_SCHEMA),
         supports_response=SupportsResponse.ONLY,
     )
 
