@@ -40,7 +40,12 @@ CONTRACT_KEYS = {
     "quiet_mode",
     "quiet_volume",
     "only_when_idle",
+    "follow_me",
+    "resume_minutes",
+    "fade_out_seconds",
 }
+# Options added after the first release: rooms saved before them take these defaults.
+LATER_DEFAULTS = {"follow_me": False, "resume_minutes": 0, "fade_out_seconds": 0}
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 STRINGS = Path(__file__).parent.parent / "custom_components/spottypottysense/strings.json"
 
@@ -66,6 +71,9 @@ def form_input(**overrides: Any) -> dict[str, Any]:
         "min_presence_seconds": 15.0,
         "max_session_minutes": 90.0,
         "only_when_idle": False,
+        "follow_me": True,
+        "resume_minutes": 10.0,
+        "fade_out_seconds": 5.0,
         "quiet_hours_enabled": True,
         "quiet_start": "22:30",
         "quiet_end": "06:15:00",
@@ -169,6 +177,7 @@ async def test_form_offers_live_speakers_and_playlists(
         "quiet_days": ALL_DAYS,
         "quiet_mode": "block",
         "only_when_idle": True,
+        **LATER_DEFAULTS,
     }
 
 
@@ -194,6 +203,9 @@ async def test_add_sensor_with_every_option(
         "min_presence_seconds": 15,
         "max_session_minutes": 90,
         "only_when_idle": False,
+        "follow_me": True,
+        "resume_minutes": 10,
+        "fade_out_seconds": 5,
         "quiet_hours_enabled": True,
         "quiet_start": "22:30:00",
         "quiet_end": "06:15:00",
@@ -203,7 +215,10 @@ async def test_add_sensor_with_every_option(
     }
     assert set(kitchen.data) == CONTRACT_KEYS
     # Whole numbers, as the contract documents them (the form sends floats).
-    assert all(type(kitchen.data[key]) is int for key in ("volume", "timeout_minutes"))
+    assert all(
+        type(kitchen.data[key]) is int
+        for key in ("volume", "timeout_minutes", "resume_minutes", "fade_out_seconds")
+    )
 
 
 async def test_add_sensor_with_only_what_is_required(
@@ -234,6 +249,7 @@ async def test_add_sensor_with_only_what_is_required(
     assert result["title"] == "Hall"
     assert result["data"] == {
         **sensor_data(motion_entities=[DOOR], source=""),
+        **LATER_DEFAULTS,
         "volume": None,
         "quiet_start": None,
         "quiet_end": None,
@@ -396,7 +412,7 @@ async def test_reconfigure_form_shows_saved_options(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    saved = sensor_data()
+    saved = {**sensor_data(), **LATER_DEFAULTS}
     del saved["spotify_device_name"]  # not a field: it follows the chosen speaker
     assert suggested(result) == {"name": "Bathroom", **saved}
     # The saved speaker is online: listed once, by its live name.
@@ -434,6 +450,7 @@ async def test_reconfigure_keeps_an_offline_speaker(
     assert subentry.title == "Guest bathroom"
     assert dict(subentry.data) == {
         **sensor_data(timeout_minutes=1, volume=20),
+        **LATER_DEFAULTS,
         "quiet_start": None,
         "quiet_end": None,
         "quiet_volume": None,

@@ -65,6 +65,9 @@ CONF_QUIET_DAYS: Final = "quiet_days"
 CONF_QUIET_MODE: Final = "quiet_mode"
 CONF_QUIET_VOLUME: Final = "quiet_volume"
 CONF_ONLY_WHEN_IDLE: Final = "only_when_idle"
+CONF_FOLLOW_ME: Final = "follow_me"
+CONF_RESUME_MINUTES: Final = "resume_minutes"
+CONF_FADE_OUT_SECONDS: Final = "fade_out_seconds"
 
 DEFAULTS: Final[dict[str, object]] = {
     CONF_SHUFFLE: True,
@@ -76,6 +79,9 @@ DEFAULTS: Final[dict[str, object]] = {
     CONF_QUIET_DAYS: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     CONF_QUIET_MODE: "block",
     CONF_ONLY_WHEN_IDLE: True,
+    CONF_FOLLOW_ME: False,
+    CONF_RESUME_MINUTES: 0,
+    CONF_FADE_OUT_SECONDS: 0,
 }
 
 # Binary sensors the form offers: PIR motion, radar occupancy/presence, and door contacts.

@@ -12,6 +12,8 @@ import voluptuous as vol
 
 from .const import (
     CONF_COOLDOWN_MINUTES,
+    CONF_FADE_OUT_SECONDS,
+    CONF_FOLLOW_ME,
     CONF_MAX_SESSION_MINUTES,
     CONF_MIN_PRESENCE_SECONDS,
     CONF_MOTION_ENTITIES,
@@ -22,6 +24,7 @@ from .const import (
     CONF_QUIET_MODE,
     CONF_QUIET_START,
     CONF_QUIET_VOLUME,
+    CONF_RESUME_MINUTES,
     CONF_SHUFFLE,
     CONF_SOURCE,
     CONF_SPOTIFY_DEVICE_ID,
@@ -107,6 +110,8 @@ def validate_sensor_input(
         CONF_COOLDOWN_MINUTES,
         CONF_MIN_PRESENCE_SECONDS,
         CONF_MAX_SESSION_MINUTES,
+        CONF_RESUME_MINUTES,
+        CONF_FADE_OUT_SECONDS,
     ):
         data[key] = int(data[key])
     # Every key of the public contract is stored; unset optional values are None.
@@ -217,6 +222,10 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                 vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(0, 300, "s"),
                 vol.Required(CONF_MAX_SESSION_MINUTES): _number(5, 600, "min"),
                 vol.Required(CONF_ONLY_WHEN_IDLE): selector.BooleanSelector(),
+                # Added later than the rest: a default keeps older forms and automations valid.
+                vol.Required(CONF_FOLLOW_ME, default=False): selector.BooleanSelector(),
+                vol.Required(CONF_RESUME_MINUTES, default=0): _number(0, 120, "min"),
+                vol.Required(CONF_FADE_OUT_SECONDS, default=0): _number(0, 30, "s"),
                 vol.Required(CONF_QUIET_HOURS_ENABLED): selector.BooleanSelector(),
                 vol.Optional(CONF_QUIET_START): selector.TimeSelector(),
                 vol.Optional(CONF_QUIET_END): selector.TimeSelector(),
