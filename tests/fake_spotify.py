@@ -387,6 +387,15 @@ class FakeSpotify:
         if self.playback is not None:
             self.playback.is_playing = False
 
+    def user_listened(self, position_ms: int, *, track: int | None = None) -> None:
+        """Playback got this far (the fake's position does not run by itself): track and ms."""
+        playback = self.playback
+        if playback is None:
+            raise ValueError("nothing plays")
+        if track is not None:
+            playback.index = track
+        playback.progress_ms = position_ms
+
     def user_transfer(self, device_id: str) -> None:
         """The user moves playback to another device in the Spotify app."""
         device = self.device(device_id)
