@@ -23,7 +23,6 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_MOTION_ENTITIES,
     CONF_SPOTIFY_DEVICE_ID,
-    CONF_SPOTIFY_DEVICE_NAME,
     DOMAIN,
     EVENT_PLAYBACK_FAILED,
     EVENT_SESSION_ENDED,
@@ -42,8 +41,8 @@ from .engine import (
     Status,
 )
 from .history import daily_totals
-from .playback import async_end_playback, async_start_playback
-from .spotify_api import SpotifyApiError, SpotifyAuthError, SpotifyNotFoundError
+from .speaker import PlayRequest, Speaker, SpeakerError
+from .speaker_factory import create_speaker, speaker_name
 
 if TYPE_CHECKING:
     from .manager import SessionManager
@@ -259,34 +258,30 @@ class SensorController:
                 return
             await asyncio.wait(list(self._in_flight), timeout=DRAIN_TIMEOUT)
 
+    def speaker(self) -> Speaker:
+        """The room's speaker for its current options (they change live)."""
+        return create_speaker(self.hass, self.manager.client, self.subentry.data)
+
     async def _async_start(self, decision: StartPlayback) -> None:
         data = self.subentry.data
-        client = self.manager.client
         try:
-            outcome = await async_start_playback(
-                client,
-                decision,
-                data[CONF_SPOTIFY_DEVICE_ID],
-                data.get(CONF_SPOTIFY_DEVICE_NAME),
-            )
-        except SpotifyApiError as err:
+            outcome = await self.speaker().async_start(PlayRequest.from_decision(decision))
+        except SpeakerError as err:
             self._start_failed(decision, err)
             return
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
             ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
-        if outcome.found_device is not None and outcome.device_id != data[CONF_SPOTIFY_DEVICE_ID]:
-            _LOGGER.info(
-                "%s: speaker %s has a new Spotify id; saved it",
-                self.name,
-                outcome.found_device.name,
-            )
-            self.manager.update_speaker(self.subentry, outcome.found_device)
+        if (found := outcome.found) is not None and found.target_id != data.get(
+            CONF_SPOTIFY_DEVICE_ID
+        ):
+            _LOGGER.info("%s: speaker %s has a new Spotify id; saved it", self.name, found.name)
+            self.manager.update_speaker(self.subentry, found.target_id, found.name)
         now = dt_util.utcnow()
         decisions = self.engine.playback_started(
             now,
             decision.session_id,
             owned=outcome.owned,
-            device_id=outcome.device_id,
+            device_id=outcome.target_id,
             context_uri=outcome.context_uri,
         )
         session = self.engine.session
@@ -301,11 +296,11 @@ class SensorController:
             )
         self._apply(decisions)
 
-    def _start_failed(self, decision: StartPlayback, err: SpotifyApiError) -> None:
+    def _start_failed(self, decision: StartPlayback, err: SpeakerError) -> None:
         _LOGGER.warning("%s: could not start Spotify: %s", self.name, err.translation_key)
-        if isinstance(err, SpotifyAuthError):
+        if err.auth:
             self.manager.entry.async_start_reauth(self.hass)
-        if isinstance(err, SpotifyNotFoundError):
+        if err.missing:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -317,7 +312,7 @@ class SensorController:
                 translation_key="speaker_missing",
                 translation_placeholders={
                     "sensor": self.name,
-                    "speaker": self.subentry.data.get(CONF_SPOTIFY_DEVICE_NAME) or "?",
+                    "speaker": speaker_name(self.subentry.data),
                 },
             )
         decisions = self.engine.playback_failed(
@@ -332,11 +327,11 @@ class SensorController:
     async def _async_end(self, record: SessionRecord, *, late: bool = False) -> None:
         if record.owned:
             try:
-                paused = await async_end_playback(self.manager.client, record)
-            except SpotifyApiError as err:
+                outcome = await self.speaker().async_end(record)
+            except SpeakerError as err:
                 _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
             else:
-                if not paused:
+                if not outcome.paused:
                     record = replace(record, reason=EndReason.RELEASED)
         if late:
             return  # already recorded and announced when it ended during its start

@@ -19,7 +19,7 @@ from .controller import SensorController
 from .engine import SensorState, SessionRecord
 from .history import prune
 from .runtime import SpottyPottySenseConfigEntry
-from .spotify_api import SpotifyClient, SpotifyDevice
+from .spotify_api import SpotifyClient
 from .storage import SAVE_DELAY, SessionStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -130,15 +130,15 @@ class SessionManager:
         return lambda: self._added_listeners.discard(listener)
 
     @callback
-    def update_speaker(self, subentry: ConfigSubentry, device: SpotifyDevice) -> None:
+    def update_speaker(self, subentry: ConfigSubentry, device_id: str, name: str) -> None:
         """Save a speaker's new Spotify id (found again by its name)."""
         self.hass.config_entries.async_update_subentry(
             self.entry,
             subentry,
             data={
                 **subentry.data,
-                CONF_SPOTIFY_DEVICE_ID: device.device_id,
-                CONF_SPOTIFY_DEVICE_NAME: device.name,
+                CONF_SPOTIFY_DEVICE_ID: device_id,
+                CONF_SPOTIFY_DEVICE_NAME: name,
             },
         )
 
