@@ -142,6 +142,19 @@ class SessionManager:
             },
         )
 
+    def owned_sessions_elsewhere(
+        self, room: SensorController, target_id: str
+    ) -> list[SensorController]:
+        """Other rooms whose owned session plays on another speaker (follow_me may take one)."""
+        return [
+            other
+            for other in self.controllers.values()
+            if other is not room
+            and (session := other.session) is not None
+            and session.owned is True
+            and session.device_id not in (None, target_id)
+        ]
+
     # ---- history and storage ----------------------------------------------------------------
 
     def records_for(self, subentry_id: str) -> list[SessionRecord]:
