@@ -11,7 +11,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
@@ -376,3 +376,201 @@ async def test_no_fade_for_music_the_user_took_over(
     await advance(hass, clock, timedelta(seconds=9))
     assert calls(speaker, mark) == [("GET", "/me/player"), ("GET", "/me/player")]
     assert events["session_ended"][-1].data["reason"] == "released"
+
+
+# --- the less common paths -------------------------------------------------------------------
+
+TRACK = "spotify:track:4uLU6hMCjMI75M1A2tKUQC"
+ARTIST = "spotify:artist:0OdUWJ0sBjDrqHygGUXeCF"
+
+
+RESUMING = {"resume_minutes": 10, "cooldown_minutes": 0}
+
+
+@pytest.mark.parametrize(
+    ("sensors", "body"),
+    [
+        # A track resumes at its position.
+        ([bathroom(source=TRACK, **RESUMING)], {"uris": [TRACK], "position_ms": 65_000}),
+        # An artist cannot start at one of its tracks: from the top.
+        ([bathroom(source=ARTIST, **RESUMING)], {"context_uri": ARTIST}),
+    ],
+    ids=["track", "artist"],
+)
+async def test_resume_by_kind_of_source(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+    body: dict[str, Any],
+) -> None:
+    await set_motion(hass, MOTION, "on")
+    await set_motion(hass, MOTION, "off")
+    speaker.user_listened(65_000)
+    await advance(hass, clock, timedelta(minutes=5))
+    await set_motion(hass, MOTION, "on")
+    assert speaker.requests_to("PUT", "/me/player/play")[-1].json == body
+
+
+@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+async def test_a_speaker_refusing_the_fade_still_pauses(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+    events: dict[str, list[Any]],
+) -> None:
+    speaker.fail("PUT", "/me/player/volume", 403, times=None, reason="VOLUME_CONTROL_DISALLOW")
+    mark = await fading(hass, speaker, clock)
+    await advance(hass, clock, timedelta(seconds=9))
+    assert calls(speaker, mark) == [
+        ("GET", "/me/player"),
+        ("PUT", "/me/player/volume"),  # refused: no more steps, nothing to put back
+        ("GET", "/me/player"),
+        ("PUT", "/me/player/pause"),
+    ]
+    assert events["session_ended"][-1].data["reason"] == "timeout"
+
+
+@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+async def test_a_failed_fade_read_still_pauses(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+    events: dict[str, list[Any]],
+) -> None:
+    await set_motion(hass, MOTION, "on")
+    await set_motion(hass, MOTION, "off")
+    speaker.fail("GET", "/me/player", 503, times=3)
+    mark = len(speaker.requests)
+    await advance(hass, clock, timedelta(minutes=5))
+    assert volumes(speaker, mark) == []
+    await advance(hass, clock, timedelta(seconds=9))
+    assert calls(speaker, mark)[-2:] == [("GET", "/me/player"), ("PUT", "/me/player/pause")]
+    assert volumes(speaker, mark) == []
+    assert events["session_ended"][-1].data["reason"] == "timeout"
+
+
+@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+async def test_a_refused_restore_is_only_logged(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    mark = await fading(hass, speaker, clock)
+    assert volumes(speaker, mark) == [37]
+    speaker.fail("PUT", "/me/player/volume", 403, times=None)
+    await set_motion(hass, MOTION, "on")
+    assert "Could not restore the volume" in caplog.text
+    assert status(hass, "bathroom") == "playing"
+
+
+@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+async def test_unloading_during_a_fade_sends_no_more_steps(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+) -> None:
+    mark = await fading(hass, speaker, clock)
+    assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    later = len(speaker.requests)
+    await advance(hass, clock, timedelta(seconds=9))
+    assert calls(speaker, later) == []
+    assert volumes(speaker, mark) == [37]
+
+
+@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9), kitchen(follow_me=True)]])
+async def test_music_moving_during_a_fade_gets_its_old_speaker_volume_back(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+    events: dict[str, list[Any]],
+) -> None:
+    mark = await fading(hass, speaker, clock)
+    await set_motion(hass, KITCHEN_MOTION, "on")
+    assert calls(speaker, mark) == [
+        ("GET", "/me/player"),
+        ("PUT", "/me/player/volume"),  # the fade's first step in the bathroom
+        ("GET", "/me/player"),
+        ("PUT", "/me/player"),  # the music moves to the kitchen
+        ("PUT", "/me/player/volume"),  # the bathroom speaker's volume back (no pause)
+    ]
+    assert speaker.requests_to("PUT", "/me/player/volume")[-1].query == {
+        "volume_percent": "50",
+        "device_id": SPEAKER_ID,
+    }
+    assert events["session_ended"][-1].data["reason"] == "moved"
+    assert speaker.requests_to("PUT", "/me/player/pause") == []
+
+
+# --- rooms that play on a Home Assistant media player ---------------------------------------
+
+PLAYER = "media_player.kitchen"
+PLAYER_FEATURES = 0x0001 | 0x0004 | 0x0200 | 0x4000 | 0x8000  # pause, volume, play_media, ...
+
+
+def player_room(**options: Any) -> dict[str, Any]:
+    room = kitchen(**options)
+    room["data"] = {**room["data"], "media_player_entity": PLAYER}
+    return room
+
+
+def set_player(hass: HomeAssistant, state: str, **attributes: Any) -> None:
+    hass.states.async_set(
+        PLAYER, state, {"supported_features": PLAYER_FEATURES, "volume_level": 0.6, **attributes}
+    )
+
+
+@pytest.mark.parametrize(
+    "sensors", [[bathroom(), player_room(follow_me=True, only_when_idle=False)]]
+)
+async def test_a_media_player_room_starts_its_own_source(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    events: dict[str, list[Any]],
+) -> None:
+    set_player(hass, "idle")
+    play_media = async_mock_service(hass, "media_player", "play_media")
+    async_mock_service(hass, "media_player", "shuffle_set")
+    await set_motion(hass, MOTION, "on")
+    mark = len(speaker.requests)
+
+    await set_motion(hass, KITCHEN_MOTION, "on")
+    assert ("PUT", "/me/player") not in calls(speaker, mark)
+    assert [call.data["media_content_id"] for call in play_media] == [KITCHEN_PLAYLIST]
+    assert events["session_ended"] == []  # the bathroom's music was not taken
+
+
+@pytest.mark.parametrize(
+    "sensors", [[player_room(fade_out_seconds=9, only_when_idle=False, resume_minutes=5)]]
+)
+async def test_a_media_player_fades_with_volume_set(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    clock: FrozenDateTimeFactory,
+) -> None:
+    set_player(hass, "idle")
+    async_mock_service(hass, "media_player", "play_media")
+    async_mock_service(hass, "media_player", "shuffle_set")
+    volume_set = async_mock_service(hass, "media_player", "volume_set")
+    pause = async_mock_service(hass, "media_player", "media_pause")
+    await set_motion(hass, KITCHEN_MOTION, "on")
+    set_player(hass, "playing", media_content_id=KITCHEN_PLAYLIST)
+    await set_motion(hass, KITCHEN_MOTION, "off")
+    await advance(hass, clock, timedelta(minutes=5))
+    await advance(hass, clock, timedelta(seconds=3))
+    await advance(hass, clock, timedelta(seconds=3))
+    assert [call.data["volume_level"] for call in volume_set] == [0.45, 0.3, 0.15]
+    assert pause == []
+    await advance(hass, clock, timedelta(seconds=3))
+    assert len(pause) == 1
+    assert volume_set[-1].data["volume_level"] == 0.6
+    assert status(hass, "kitchen") == "cooldown"

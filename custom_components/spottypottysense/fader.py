@@ -132,6 +132,8 @@ class Fader:
             try:
                 await run.speaker.async_set_volume(level)
             except SpeakerError as err:
+                # A fixed-volume speaker: stop fading (the end still pauses, on time).
                 _LOGGER.warning("Speaker refused a fade step: %s", err)
+                run.cancelled = True
                 return
             run.lowered = True
