@@ -4,7 +4,8 @@
     (with only_when_idle off, so the play is the first request; and with the default
     only_when_idle on, which reads the playback state first);
 (b) the floor: a bare spotipy play call (from an executor thread) to the same server;
-(c) event-loop time per repeated motion event with 100 rooms in open sessions.
+(c) event-loop time per repeated motion event with 100 rooms in open sessions;
+(d) requests per start with the default options, and per end with a fade-out.
 
 Run with scripts/bench (it uses the project's venv). Targets: (a) - (b) ≤ 2 ms at p50,
 (c) ≤ 100 µs.
@@ -93,8 +94,15 @@ async def wait_for(predicate: Callable[[], bool], what: str, limit: float = 5.0)
         await asyncio.sleep(0)
 
 
-async def setup(hass: HomeAssistant, fake: FakeSpotify, rooms: int, *, idle: bool) -> Any:
-    """The integration set up with `rooms` rooms against the fake."""
+async def setup(
+    hass: HomeAssistant,
+    fake: FakeSpotify,
+    rooms: int,
+    *,
+    idle: bool,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """The integration set up with `rooms` rooms against the fake (`options` for all)."""
     for index in range(rooms):
         fake.add_device(f"speaker-{index}", f"Speaker {index}")
         hass.states.async_set(f"binary_sensor.motion_{index}", "off")
@@ -112,7 +120,10 @@ async def setup(hass: HomeAssistant, fake: FakeSpotify, rooms: int, *, idle: boo
                 "scope": " ".join(SPOTIFY_SCOPES),
             },
         },
-        subentries_data=[room(index, only_when_idle=idle) for index in range(rooms)],
+        subentries_data=[
+            {**sub, "data": {**sub["data"], **(options or {})}}
+            for sub in (room(index, only_when_idle=idle) for index in range(rooms))
+        ],
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -206,6 +217,51 @@ async def repeated_motion(
     return per_event - baseline, per_event, baseline
 
 
+async def request_counts() -> dict[str, int]:
+    """(d): requests of a default start (speaker idle; speaker active at the wanted shuffle) and
+    of an end with a fade-out (1 s fade after a 1.2 s timeout, in real time)."""
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as config_dir:
+        async with async_test_home_assistant(config_dir=config_dir) as hass:
+            hass.data.pop(loader.DATA_CUSTOM_COMPONENTS, None)
+            fake = FakeSpotify()
+            await fake.start()
+            spotify_api.SPOTIFY_API_URL = fake.url
+            assert await async_setup_component(hass, "application_credentials", {})
+            await async_import_client_credential(
+                hass, DOMAIN, ClientCredential("id", "secret"), DOMAIN
+            )
+            await setup(
+                hass, fake, 1, idle=True, options={"fade_out_seconds": 1, "timeout_minutes": 0.02}
+            )
+            entity = "binary_sensor.motion_0"
+            plays = fake.requests_to
+
+            async def start() -> int:
+                mark = len(fake.requests)
+                count = len(plays("PUT", "/me/player/play"))
+                hass.states.async_set(entity, "on")
+                await wait_for(lambda: len(plays("PUT", "/me/player/play")) > count, "play")
+                await hass.async_block_till_done()
+                return len(fake.requests) - mark
+
+            counts["start, speaker idle"] = await start()
+            mark = len(fake.requests)
+            hass.states.async_set(entity, "off")
+            await hass.async_block_till_done()
+            await wait_for(
+                lambda: bool(plays("PUT", "/me/player/pause")), "end with fade", limit=10.0
+            )
+            await asyncio.sleep(0.2)  # the restore after the pause
+            await hass.async_block_till_done()
+            counts["end with fade-out"] = len(fake.requests) - mark
+            # The speaker is now Spotify's active device, paused, shuffle on: read + play.
+            counts["start, speaker active at the wanted shuffle"] = await start()
+            await hass.async_stop(force=True)
+            await fake.stop()
+    return counts
+
+
 async def main() -> None:
     """Run the three measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -250,6 +306,7 @@ async def main() -> None:
                 await hass.async_stop(force=True)
                 await fake.stop()
 
+    counts = await request_counts()
     a, a_idle, b = results["a_idle_False"], results["a_idle_True"], results["b"]
     net, raw, baseline = results["c"]
     print(f"SpottyPottySense benchmark ({args.sessions} sessions, {args.rooms} rooms)")
@@ -264,6 +321,11 @@ async def main() -> None:
         f"{net * 1e6:.1f} µs net ({raw * 1e6:.1f} µs minus {baseline * 1e6:.1f} µs for a bare state"
         f" change)   (target ≤ 100 µs: {'met' if net <= 100e-6 else 'MISSED'})"
     )
+
+    print("(d)  requests (default options, only_when_idle on):")
+    for what, count in counts.items():
+        print(f"       {what}: {count}")
+    print("       (budgets: a start ≤ 4, 2 in the common case; an end with a fade ≤ 2 + 5)")
 
 
 if __name__ == "__main__":
