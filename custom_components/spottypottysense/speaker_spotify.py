@@ -11,7 +11,7 @@ active device, no volume set: 3 (read, play, shuffle). End: read, then pause onl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 import logging
 from typing import Any, ClassVar
 
@@ -193,17 +193,19 @@ class SpotifyConnectSpeaker:
 
     def _settings(
         self, request: PlayRequest, device_id: str, known: PlaybackState | None
-    ) -> list[Coroutine[Any, Any, None]]:
+    ) -> list[Callable[[], Awaitable[None]]]:
         """Volume and shuffle calls still needed; `known` is the active speaker's read."""
-        calls: list[Coroutine[Any, Any, None]] = []
+        client = self._client
+        calls: list[Callable[[], Awaitable[None]]] = []
         device = known.device if known is not None else None
         volume = request.volume
         if volume is not None and (device is None or device.volume_percent != volume):
-            calls.append(self._best_effort(self._client.set_volume(volume, device_id), "volume"))
+            calls.append(lambda: self._best_effort(client.set_volume(volume, device_id), "volume"))
         # Shuffle matters only for what we choose; "resume" keeps the listener's own setting.
-        if request.source is not None and (known is None or known.shuffle != request.shuffle):
+        shuffle = request.shuffle
+        if request.source is not None and (known is None or known.shuffle != shuffle):
             calls.append(
-                self._best_effort(self._client.set_shuffle(request.shuffle, device_id), "shuffle")
+                lambda: self._best_effort(client.set_shuffle(shuffle, device_id), "shuffle")
             )
         return calls
 
@@ -283,12 +285,12 @@ def _match(devices: list[SpotifyDevice], device_id: str, name: str | None) -> Sp
     return None
 
 
-async def _together(calls: list[Coroutine[Any, Any, None]]) -> None:
+async def _together(calls: list[Callable[[], Awaitable[None]]]) -> None:
     """Send independent calls at once (each catches its own refusal)."""
     if len(calls) == 1:
-        await calls[0]
+        await calls[0]()
     elif calls:
-        await asyncio.gather(*calls)
+        await asyncio.gather(*(call() for call in calls))
 
 
 def _with_requests(outcome: StartOutcome, requests: int) -> StartOutcome:
