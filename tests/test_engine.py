@@ -1429,6 +1429,14 @@ FADE_SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(710, "tick", [END.format("timeout")]),
         ],
     ),
+    "a restart with someone in the room abandons it": (
+        FADE,
+        [*FADING, Step(365, "restore", ["unfade:s1"], Status.PLAYING, arg=True), Step(370, "tick")],
+    ),
+    "a restart with nobody there ends it on time": (
+        FADE,
+        [*FADING, Step(365, "restore", []), Step(370, "tick", [END.format("timeout")])],
+    ),
     "a reconnecting sensor abandons it too": (
         FADE,
         [*FADING, Step(365, "on?", ["unfade:s1"]), Step(370, "tick", [], Status.PLAYING)],

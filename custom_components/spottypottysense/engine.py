@@ -902,6 +902,7 @@ class SensorEngine:
         if session is not None:
             if present:
                 session.presence_ended = None
+                decisions += self._cancel_fade(session)
             elif session.presence_ended is None:
                 session.presence_ended = now
         return decisions
