@@ -436,7 +436,7 @@ def test_fade_moved_and_resume_invariants(
                 assert now < decision.ends_at <= now + options.fade_out
                 fading = decision.session_id
             elif isinstance(decision, CancelFade):
-                assert op in ("on", "trigger")
+                assert op in ("on", "trigger", "restart")
                 assert decision.session_id == fading
                 fading = None
             elif isinstance(decision, StartPlayback):
