@@ -42,7 +42,7 @@ from .engine import (
 )
 from .history import daily_totals
 from .speaker import PlayRequest, Speaker, SpeakerError
-from .speaker_factory import create_speaker, speaker_name
+from .speaker_factory import create_speaker, speaker_for_target, speaker_name
 
 if TYPE_CHECKING:
     from .manager import SessionManager
@@ -327,7 +327,10 @@ class SensorController:
     async def _async_end(self, record: SessionRecord, *, late: bool = False) -> None:
         if record.owned:
             try:
-                outcome = await self.speaker().async_end(record)
+                speaker = speaker_for_target(
+                    self.hass, self.manager.client, self.subentry.data, record.device_id
+                )
+                outcome = await speaker.async_end(record)
             except SpeakerError as err:
                 _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
             else:
