@@ -54,7 +54,7 @@ from .speaker import (
     SpeakerKind,
     StartOutcome,
 )
-from .speaker_factory import create_speaker, speaker_name
+from .speaker_factory import create_speaker, speaker_for_target, speaker_name
 from .spotify_uri import starts_at_item
 
 if TYPE_CHECKING:
@@ -260,7 +260,10 @@ class SensorController:
                 session = self.engine.session
                 # Already over when the same call ended it (a stop at the deadline): no fade.
                 if session is not None and session.session_id == decision.session_id:
-                    self._fader.start(session, self.speaker(), decision.ends_at)
+                    speaker = speaker_for_target(
+                        self.hass, self.manager.client, self.subentry.data, session.device_id
+                    )
+                    self._fader.start(session, speaker, decision.ends_at)
             elif isinstance(decision, CancelFade):
                 self._fader.abandon(decision.session_id)
         self._reschedule()
@@ -400,7 +403,10 @@ class SensorController:
         # A moved session plays on in another room: no pause (its fade's volume still goes back).
         if record.owned and record.reason is not EndReason.MOVED:
             try:
-                outcome = await self.speaker().async_end(record)
+                speaker = speaker_for_target(
+                    self.hass, self.manager.client, self.subentry.data, record.device_id
+                )
+                outcome = await speaker.async_end(record)
             except SpeakerError as err:
                 _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
             else:

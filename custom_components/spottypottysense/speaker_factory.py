@@ -18,6 +18,8 @@ from .speaker_media_player import MediaPlayerSpeaker, async_turn_on
 from .speaker_spotify import SpotifyConnectSpeaker
 from .spotify_api import SpotifyClient
 
+MEDIA_PLAYER_PREFIX = "media_player."
+
 
 def speaker_kind(data: Mapping[str, Any]) -> SpeakerKind:
     """A room with a media player entity plays there; otherwise on its Spotify Connect device."""
@@ -46,3 +48,18 @@ def create_speaker(hass: HomeAssistant, client: SpotifyClient, data: Mapping[str
         data.get(CONF_SPOTIFY_DEVICE_NAME),
         wake=wake if wake_entity else None,
     )
+
+
+def speaker_for_target(
+    hass: HomeAssistant, client: SpotifyClient, data: Mapping[str, Any], target_id: str | None
+) -> Speaker:
+    """The speaker a session played on, even if the room has switched speakers since.
+
+    Ending a session must pause the speaker it started, not the room's new one.
+    """
+    current = create_speaker(hass, client, data)
+    if target_id is None or target_id == current.target_id:
+        return current
+    if target_id.startswith(MEDIA_PLAYER_PREFIX):
+        return MediaPlayerSpeaker(hass, client, target_id)
+    return SpotifyConnectSpeaker(client, target_id, None)
