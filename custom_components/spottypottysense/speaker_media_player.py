@@ -78,7 +78,8 @@ async def async_call(hass: HomeAssistant, service: str, data: Mapping[str, Any])
     try:
         async with asyncio.timeout(SERVICE_TIMEOUT):
             await hass.services.async_call(MEDIA_PLAYER_DOMAIN, service, dict(data), blocking=True)
-    except (HomeAssistantError, TimeoutError, vol.Invalid) as err:
+    except (HomeAssistantError, TimeoutError, vol.Invalid, ValueError, KeyError) as err:
+        # Other integrations' handlers raise what they like; none may break the session.
         _LOGGER.warning("media_player.%s on %s failed: %s", service, data.get(ATTR_ENTITY_ID), err)
         raise SpeakerError(PLAYER_UNAVAILABLE, missing=True) from err
 
