@@ -574,3 +574,33 @@ async def test_a_media_player_fades_with_volume_set(
     assert len(pause) == 1
     assert volume_set[-1].data["volume_level"] == 0.6
     assert status(hass, "kitchen") == "cooldown"
+
+
+@pytest.mark.parametrize("sensors", [[bathroom(follow_me=True), kitchen(follow_me=True)]])
+async def test_walking_back_brings_the_music_back(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    events: dict[str, list[Any]],
+) -> None:
+    await set_motion(hass, MOTION, "on")
+    await set_motion(hass, MOTION, "off")
+    await set_motion(hass, KITCHEN_MOTION, "on")
+    await set_motion(hass, KITCHEN_MOTION, "off")
+    speaker.user_listened(120_000)
+    await set_motion(hass, MOTION, "on")  # no cooldown after a move: back it comes
+
+    transfers = speaker.requests_to("PUT", "/me/player")
+    assert [request.json["device_ids"] for request in transfers] == [
+        [KITCHEN_SPEAKER],
+        [SPEAKER_ID],
+    ]
+    assert speaker.playback is not None
+    assert (speaker.playback.device_id, speaker.playback.progress_ms) == (SPEAKER_ID, 120_000)
+    assert [(e.data["sensor"], e.data["moved_to"]) for e in events["session_ended"]] == [
+        ("Bathroom", "Kitchen"),
+        ("Kitchen", "Bathroom"),
+    ]
+    assert len(speaker.requests_to("PUT", "/me/player/play")) == 1
+    assert speaker.requests_to("PUT", "/me/player/pause") == []
+    assert (status(hass, "bathroom"), status(hass, "kitchen")) == ("playing", "idle")
