@@ -18,6 +18,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.spottypottysense.speaker import PlayRequest, SpeakerError
+from custom_components.spottypottysense.speaker_spotify import SpotifyConnectSpeaker
 from custom_components.spottypottysense.spotify_api import SpotifyClient
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
@@ -193,3 +195,25 @@ async def test_other_music_after_a_lost_answer_is_not_adopted(
     assert speaker.requests_to(*PAUSE) == []
     assert speaker.playback is not None
     assert speaker.playback.is_playing  # the other music plays on, untouched
+
+
+async def test_lost_answer_for_a_single_track_is_adopted(
+    hass: HomeAssistant, speaker: FakeSpotify, spotify_client: SpotifyClient
+) -> None:
+    track = "spotify:track:4uLU6hMCjMI75M1A2tKUQC"
+    room_speaker = SpotifyConnectSpeaker(spotify_client, SPEAKER_ID, "Bathroom speaker")
+    speaker.fail("PUT", "/me/player/play", 502, after_acting=True)
+    outcome = await room_speaker.async_start(PlayRequest(track, None, False, False))
+    assert outcome.adopted
+    assert outcome.context_uri is None
+
+
+async def test_read_failing_after_a_lost_answer_fails_the_start(
+    hass: HomeAssistant, speaker: FakeSpotify, spotify_client: SpotifyClient
+) -> None:
+    room_speaker = SpotifyConnectSpeaker(spotify_client, SPEAKER_ID, "Bathroom speaker")
+    speaker.fail("PUT", "/me/player/play", 502, times=None)
+    speaker.fail("GET", "/me/player", 400, times=None)
+    with pytest.raises(SpeakerError, match="cannot_connect"):
+        await room_speaker.async_start(PlayRequest(PLAYLIST, None, True, False))
+    assert len(speaker.requests_to(*PLAY)) == 2

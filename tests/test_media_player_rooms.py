@@ -13,7 +13,18 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
-from custom_components.spottypottysense.speaker_media_player import content_type
+from custom_components.spottypottysense.engine import EndReason, SessionRecord
+from custom_components.spottypottysense.speaker import (
+    NowPlaying,
+    PlayRequest,
+    SpeakerError,
+    SpeakerKind,
+)
+from custom_components.spottypottysense.speaker_media_player import (
+    MediaPlayerSpeaker,
+    content_type,
+)
+from custom_components.spottypottysense.spotify_api import SpotifyClient
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
@@ -458,3 +469,73 @@ async def test_switching_a_room_between_kinds_live(
     mark = len(player.calls)
     await _end_by_timeout(hass, freezer)
     assert player.since(mark) == [("media_pause", {})]
+
+
+# ---- the interface directly ---------------------------------------------------------------------
+
+
+async def test_media_player_speaker_interface(
+    hass: HomeAssistant,
+    players: FakePlayers,
+    fake_spotify: FakeSpotify,
+    spotify_client: SpotifyClient,
+) -> None:
+    player = players.add(PLAYER, FULL, volume_level=0.25, media_position=12.5, shuffle=True)
+    mp = MediaPlayerSpeaker(hass, spotify_client, PLAYER)
+    assert mp.kind is SpeakerKind.MEDIA_PLAYER
+    assert mp.supports_transfer is False
+    assert mp.target_id == PLAYER
+    player.set("playing", media_content_id=PLAYLIST)
+    assert await mp.async_now_playing() == NowPlaying(
+        is_playing=True,
+        target_id=PLAYER,
+        context_uri=PLAYLIST,
+        position_ms=12_500,
+        volume=25,
+        shuffle=True,
+    )
+    await mp.async_set_volume(70)
+    assert player.calls[-1] == ("volume_set", {"entity_id": PLAYER, "volume_level": 0.7})
+    with pytest.raises(SpeakerError, match="transfer_unsupported"):
+        await mp.async_transfer(PlayRequest(PLAYLIST, None, True, False))
+    player.set("unavailable")
+    assert await mp.async_now_playing() is None
+    with pytest.raises(SpeakerError, match="player_unavailable"):
+        await mp.async_set_volume(10)
+
+
+async def test_media_player_with_spotify_unreachable(
+    hass: HomeAssistant,
+    players: FakePlayers,
+    fake_spotify: FakeSpotify,
+    spotify_client: SpotifyClient,
+) -> None:
+    """The account read failing never blocks a media player room, and never pauses on doubt."""
+    player = players.add(PLAYER, FULL, shuffle=True)
+    mp = MediaPlayerSpeaker(hass, spotify_client, PLAYER)
+    fake_spotify.fail("GET", "/me/player", 400, times=None)
+    outcome = await mp.async_start(PlayRequest(PLAYLIST, None, True, True))
+    assert outcome.owned
+    assert outcome.requests == 1  # shuffle was on already
+    player.set("playing", media_content_id="spotify:track:4uLU6hMCjMI75M1A2tKUQC")
+    record = SessionRecord("s", NOON, NOON, 1, True, EndReason.TIMEOUT, PLAYER, PLAYLIST)
+    assert not (await mp.async_end(record)).paused
+
+
+async def test_media_player_single_track_ownership_through_the_account(
+    hass: HomeAssistant,
+    players: FakePlayers,
+    speaker: FakeSpotify,
+    spotify_client: SpotifyClient,
+) -> None:
+    track = "spotify:track:4uLU6hMCjMI75M1A2tKUQC"
+    player = players.add(PLAYER, FULL)
+    player.set("playing", media_content_id="x-sonos-spotify:spotify%3atrack")
+    speaker.playback = None
+    speaker._start(  # the account plays our single track on the player
+        speaker.devices[0], context_uri=None, uris=[track], offset=None, position_ms=None
+    )
+    mp = MediaPlayerSpeaker(hass, spotify_client, PLAYER)
+    record = SessionRecord("s", NOON, NOON, 1, True, EndReason.TIMEOUT, PLAYER, track)
+    assert (await mp.async_end(record)).paused
+    assert player.state == "paused"
