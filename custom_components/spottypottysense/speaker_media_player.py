@@ -57,7 +57,7 @@ _LOGGER = logging.getLogger(__name__)
 SERVICE_TIMEOUT: Final = 15.0  # seconds per service call
 SERVICE_PLAY_MEDIA: Final = "play_media"
 PLAYER_UNAVAILABLE: Final = "player_unavailable"
-_OFF_STATES: Final = frozenset({MediaPlayerState.OFF, MediaPlayerState.STANDBY})
+_OFF_STATES: Final = frozenset({MediaPlayerState.OFF, "standby"})  # STANDBY is deprecated
 
 
 def content_type(uri: str) -> str:
