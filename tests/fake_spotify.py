@@ -200,6 +200,8 @@ class _Fault:
     message: str | None = None
     raw: bytes | None = None
     content_type: str = "application/json"
+    acts: bool = False  # carry the request out first, then answer with the fault
+    late: float | None = None  # carry it out, then answer normally after this many seconds
 
 
 class _Call:
@@ -387,6 +389,15 @@ class FakeSpotify:
         if self.playback is not None:
             self.playback.is_playing = False
 
+    def user_listened(self, position_ms: int, *, track: int | None = None) -> None:
+        """Playback got this far (the fake's position does not run by itself): track and ms."""
+        playback = self.playback
+        if playback is None:
+            raise ValueError("nothing plays")
+        if track is not None:
+            playback.index = track
+        playback.progress_ms = position_ms
+
     def user_transfer(self, device_id: str) -> None:
         """The user moves playback to another device in the Spotify app."""
         device = self.device(device_id)
@@ -412,18 +423,37 @@ class FakeSpotify:
         retry_after: float | None = None,
         reason: str | None = None,
         message: str | None = None,
+        after_acting: bool = False,
     ) -> None:
         """Answer the next ``times`` requests (None: all) to an endpoint with an error.
 
         ``method``/``path`` may be "*"; ``path`` is below /v1 ("/me/player/play"). 429 answers
         carry ``Retry-After`` (default 1 s); 404 defaults to reason NO_ACTIVE_DEVICE.
+        ``after_acting``: the request is carried out all the same, and only its answer is the
+        error (what Spotify does with a 502 while a speaker wakes up).
         """
         if status == 404 and reason is None:
             reason = NO_ACTIVE_DEVICE
         if status == 429 and retry_after is None:
             retry_after = 1
         self._faults.setdefault(self._key(method, path), []).append(
-            _Fault(status, times, retry_after=retry_after, reason=reason, message=message)
+            _Fault(
+                status,
+                times,
+                retry_after=retry_after,
+                reason=reason,
+                message=message,
+                acts=after_acting,
+            )
+        )
+
+    def answer_late(self, method: str, path: str, seconds: float, *, times: int | None = 1) -> None:
+        """Carry the next ``times`` requests out at once but answer only after ``seconds``.
+
+        Unlike ``delay`` the request has taken effect when a client that timed out hangs up.
+        """
+        self._faults.setdefault(self._key(method, path), []).append(
+            _Fault(200, times, acts=True, late=seconds)
         )
 
     def respond(
@@ -508,15 +538,22 @@ class FakeSpotify:
             await asyncio.sleep(seconds)
         if record.token not in self.valid_tokens:
             return _error(401, "Invalid access token")
-        if (fault := self._next_fault(record.method, record.path)) is not None:
+        fault = self._next_fault(record.method, record.path)
+        if fault is not None and not fault.acts:
             return _fault_response(fault)
         route = self._routes.get((record.method, record.path))
         if route is None:
             return _error(404, "Service not found")
         try:
-            return route(_Call(request, record))
+            response = route(_Call(request, record))
         except SpotifyHttpError as err:
-            return _error(err.status, err.message, err.reason)
+            response = _error(err.status, err.message, err.reason)
+        if fault is None:
+            return response
+        if fault.late is not None:
+            await asyncio.sleep(fault.late)  # cancelled when the client hangs up
+            return response
+        return _fault_response(fault)
 
     def _next_fault(self, method: str, path: str) -> _Fault | None:
         for key in ((method, path), (method, "*"), ("*", path), ("*", "*")):

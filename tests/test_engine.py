@@ -13,9 +13,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.spottypottysense.engine import (
+    CancelFade,
     Decision,
     EndPlayback,
     EndReason,
+    FadeOut,
+    ResumeFrom,
+    ResumePoint,
     SensorEngine,
     SensorOptions,
     SensorState,
@@ -62,6 +66,10 @@ def summary(decisions: list[Decision]) -> list[str]:
             out.append(f"opened:{decision.session.session_id}")
         elif isinstance(decision, StartPlayback):
             out.append(f"play:{decision.session_id}")
+        elif isinstance(decision, FadeOut):
+            out.append(f"fade:{decision.session_id}:{(decision.ends_at - T0).total_seconds():g}")
+        elif isinstance(decision, CancelFade):
+            out.append(f"unfade:{decision.session_id}")
         else:
             record = decision.record
             owned = "owned" if record.owned else "not_owned"
@@ -150,6 +158,8 @@ def apply(engine: SensorEngine, now: datetime, op: str, arg: Any) -> list[Decisi
             )
         case "failed":
             return engine.playback_failed(now, arg or last_session_id(engine), "not_found")
+        case "moved":
+            return engine.moved(now, arg or "Kitchen")
     raise AssertionError(op)  # pragma: no cover
 
 
@@ -1208,3 +1218,438 @@ def test_record_from_dict_missing_key_and_wrong_type() -> None:
 
 def test_weekdays_constant() -> None:
     assert WEEKDAYS == ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+# --- music follows you: sessions moved to another room ------------------------------------------
+
+
+def test_moved_ends_an_owned_session_without_cooldown() -> None:
+    engine = make(follow_me=True)
+    run(engine, [Step(0, "on", OPEN), Step(1, "owned"), Step(30, "off")])
+    decisions = engine.moved(at(40), "Kitchen")
+    assert summary(decisions) == ["end:s1:moved:owned"]
+    record = decisions[0].record  # type: ignore[union-attr]
+    assert record.moved_to == "Kitchen"
+    assert record.to_dict()["moved_to"] == "Kitchen"
+    assert record.ended == at(40)
+    assert cooldown_until(engine) is None
+    assert engine.status(at(40)) is Status.IDLE
+    # Walking back in starts again at once (the music may come back).
+    assert summary(engine.presence_changed(at(50), True)) == ["opened:s2", "play:s2"]
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        [],  # no session at all
+        [Step(0, "on", OPEN)],  # the start is still in flight
+        [Step(0, "on", OPEN), Step(1, "observed")],  # observed sessions never move
+    ],
+    ids=["none", "in_flight", "observed"],
+)
+def test_only_owned_sessions_move(steps: list[Step]) -> None:
+    engine = make(follow_me=True)
+    run(engine, steps)
+    before = engine.state.to_dict()
+    assert engine.moved(at(40), "Kitchen") == []
+    assert engine.state.to_dict() == before
+
+
+def test_moved_still_carries_out_what_was_due() -> None:
+    engine = make()
+    run(engine, [Step(0, "on", OPEN), Step(1, "owned"), Step(10, "off")])
+    # The timeout fell due before the other room asked: the session ended as a timeout.
+    assert summary(engine.moved(at(400), "Kitchen")) == [END.format("timeout")]
+
+
+def test_moved_during_a_fade() -> None:
+    engine = make(fade_out=timedelta(seconds=10))
+    run(
+        engine,
+        [
+            Step(0, "on", OPEN),
+            Step(1, "owned"),
+            Step(10, "off"),
+            Step(310, "tick", ["fade:s1:320"]),
+        ],
+    )
+    assert summary(engine.moved(at(315), "Kitchen")) == ["end:s1:moved:owned"]
+    assert engine.next_wakeup(at(315)) is None
+
+
+@pytest.mark.parametrize("follow_me", [False, True])
+def test_start_playback_asks_to_follow(follow_me: bool) -> None:
+    engine = make(follow_me=follow_me)
+    start = engine.presence_changed(at(0), True)[1]
+    assert isinstance(start, StartPlayback)
+    assert start.follow_me is follow_me
+    assert start.resume is None
+
+
+# --- resume where you left off --------------------------------------------------------------
+
+ITEM = "spotify:track:abc"
+RESUME = {"resume_window": timedelta(minutes=10), "source": CONTEXT, "cooldown": timedelta(0)}
+
+
+def ended_session(**options: Any) -> SensorEngine:
+    """An owned session ended by its timeout at t=360 (position saved unless told not to)."""
+    engine = make(**{**RESUME, **options})
+    run(
+        engine,
+        [
+            Step(0, "on", OPEN),
+            Step(1, "owned"),
+            Step(60, "off"),
+            Step(360, "tick", [END.format("timeout")]),
+        ],
+    )
+    engine.position_saved("s1", item_uri=ITEM, position_ms=42_000)
+    return engine
+
+
+def next_start(engine: SensorEngine, t: float) -> StartPlayback:
+    decisions = engine.presence_changed(at(t), True)
+    start = decisions[-1]
+    assert isinstance(start, StartPlayback), decisions
+    return start
+
+
+@pytest.mark.parametrize(
+    ("after", "resumed"),
+    [(0, True), (1, True), (599, True), (600, True), (601, False), (3600, False)],
+)
+def test_resume_window_edges(after: float, resumed: bool) -> None:
+    engine = ended_session()
+    start = next_start(engine, 360 + after)
+    expected = ResumeFrom(ITEM, 42_000) if resumed else None
+    assert start.resume == expected
+    assert engine.state.resume is None  # a resume point is used once
+
+
+def test_resume_point_is_saved_with_the_end() -> None:
+    engine = ended_session()
+    assert engine.state.resume == ResumePoint("s1", at(360), CONTEXT, ITEM, 42_000)
+    # Stored across a restart.
+    restored = SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
+    assert restored.resume == engine.state.resume
+
+
+def test_manual_start_resumes_too() -> None:
+    engine = ended_session()
+    start = engine.start_session(at(400))[1]
+    assert isinstance(start, StartPlayback)
+    assert start.resume == ResumeFrom(ITEM, 42_000)
+
+
+def test_resume_needs_the_same_source() -> None:
+    engine = ended_session()
+    engine.update_options(at(370), SensorOptions(**{**RESUME, "source": "spotify:album:x"}))
+    assert next_start(engine, 380).resume is None
+
+
+def test_resume_needs_a_saved_position() -> None:
+    engine = make(**RESUME)
+    run(
+        engine,
+        [
+            Step(0, "on", OPEN),
+            Step(1, "owned"),
+            Step(60, "off"),
+            Step(360, "tick", [END.format("timeout")]),
+        ],
+    )
+    # The end found the music no longer ours (no position): nothing to resume.
+    engine.position_saved("other", item_uri=ITEM, position_ms=5)
+    engine.position_saved("s1", item_uri=None, position_ms=5)
+    assert next_start(engine, 370).resume is None
+
+
+def test_negative_or_missing_position_resumes_at_the_track_start() -> None:
+    engine = ended_session()
+    engine.position_saved("s1", item_uri=ITEM, position_ms=-5)
+    assert engine.state.resume is not None
+    assert engine.state.resume.position_ms == 0
+    engine.position_saved("s1", item_uri=ITEM, position_ms=None)
+    assert next_start(engine, 370).resume == ResumeFrom(ITEM, 0)
+
+
+@pytest.mark.parametrize(
+    ("options", "steps"),
+    [
+        ({"resume_window": timedelta(0)}, [Step(1, "owned"), Step(60, "off"), Step(360, "tick")]),
+        ({"source": None}, [Step(1, "owned"), Step(60, "off"), Step(360, "tick")]),
+        ({}, [Step(1, "observed"), Step(60, "off"), Step(360, "tick")]),
+        ({}, [Step(1, "owned"), Step(60, "moved", ["end:s1:moved:owned"])]),
+    ],
+    ids=["off", "no_source", "observed", "moved"],
+)
+def test_no_resume_point(options: dict[str, Any], steps: list[Step]) -> None:
+    engine = make(**{**RESUME, **options})
+    decisions = engine.presence_changed(at(0), True)
+    assert summary(decisions) == OPEN
+    for step in steps:
+        apply(engine, at(step.t), step.op, step.arg)
+    engine.position_saved("s1", item_uri=ITEM, position_ms=1)
+    assert engine.state.resume is None
+    assert "resume" not in engine.state.to_dict()
+
+
+def test_an_observed_end_forgets_the_earlier_point() -> None:
+    engine = ended_session()
+    run(engine, [Step(370, "on", ["opened:s2", "play:s2"]), Step(371, "observed")])
+    assert engine.state.resume is None
+    run(engine, [Step(380, "off"), Step(680, "tick", ["end:s2:timeout:not_owned"])])
+    assert next_start(engine, 690).resume is None
+
+
+# --- gentle end: fade out before the pause ---------------------------------------------------
+
+FADE = {"fade_out": timedelta(seconds=10)}
+FADING = [
+    Step(0, "on", OPEN),
+    Step(1, "owned"),
+    Step(60, "off"),
+    Step(360, "tick", ["fade:s1:370"]),
+]
+
+FADE_SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
+    "timeout fades, then ends": (
+        FADE,
+        [
+            *FADING[:3],
+            Step(359, "tick", [], Status.PLAYING),
+            Step(360, "tick", ["fade:s1:370"], Status.PLAYING),
+            Step(369, "tick", [], Status.PLAYING),
+            Step(370, "tick", [END.format("timeout")], Status.COOLDOWN),
+        ],
+    ),
+    "motion during the fade abandons it": (
+        FADE,
+        [
+            *FADING,
+            Step(365, "on", ["unfade:s1"], Status.PLAYING),
+            Step(370, "tick", []),
+            Step(400, "off"),
+            Step(700, "tick", ["fade:s1:710"]),
+            Step(710, "tick", [END.format("timeout")]),
+        ],
+    ),
+    "a restart with someone in the room abandons it": (
+        FADE,
+        [*FADING, Step(365, "restore", ["unfade:s1"], Status.PLAYING, arg=True), Step(370, "tick")],
+    ),
+    "a restart with nobody there ends it on time": (
+        FADE,
+        [*FADING, Step(365, "restore", []), Step(370, "tick", [END.format("timeout")])],
+    ),
+    "a reconnecting sensor abandons it too": (
+        FADE,
+        [*FADING, Step(365, "on?", ["unfade:s1"]), Step(370, "tick", [], Status.PLAYING)],
+    ),
+    "a motion pulse abandons it and restarts the timeout": (
+        FADE,
+        [
+            *FADING,
+            Step(362, "trigger", ["unfade:s1"]),
+            Step(661, "tick", []),
+            Step(662, "tick", ["fade:s1:672"]),
+            Step(672, "tick", [END.format("timeout")]),
+        ],
+    ),
+    "a max-length fade is not abandoned": (
+        {**FADE, "max_session": timedelta(minutes=10)},
+        [
+            Step(0, "on", OPEN),
+            Step(1, "owned"),
+            Step(600, "tick", ["fade:s1:610"]),
+            Step(605, "trigger", []),
+            Step(610, "tick", [END.format("max_duration")]),
+        ],
+    ),
+    "stopping during the fade ends at once": (
+        FADE,
+        [*FADING, Step(363, "stop", [END.format("manual")]), Step(370, "tick", [])],
+    ),
+    "switching off during the fade ends at once": (
+        FADE,
+        [*FADING, Step(363, "disable", [END.format("disabled")])],
+    ),
+    "observed sessions end without a fade": (
+        FADE,
+        [
+            Step(0, "on", OPEN),
+            Step(1, "observed"),
+            Step(60, "off"),
+            Step(360, "tick", ["end:s1:timeout:not_owned"]),
+        ],
+    ),
+    "a start still in flight ends without a fade": (
+        FADE,
+        [
+            Step(0, "on", OPEN),
+            Step(60, "off"),
+            Step(360, "tick", ["end:s1:timeout:not_owned"]),
+        ],
+    ),
+    "a late tick inside the fade fades for what is left": (
+        FADE,
+        [
+            *FADING[:3],
+            Step(365, "tick", ["fade:s1:370"]),
+            Step(370, "tick", [END.format("timeout")]),
+        ],
+    ),
+    "a tick after the whole fade ends at once": (
+        FADE,
+        [*FADING[:3], Step(370, "tick", [END.format("timeout")])],
+    ),
+    "no fade by default": (
+        {},
+        [*FADING[:3], Step(360, "tick", [END.format("timeout")])],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("options", "steps"), list(FADE_SCENARIOS.values()), ids=list(FADE_SCENARIOS)
+)
+def test_fade_scenario(options: dict[str, Any], steps: list[Step]) -> None:
+    run(make(**options), steps)
+
+
+def test_fade_timing_and_persistence() -> None:
+    engine = make(**FADE)
+    run(engine, FADING)
+    session = engine.session
+    assert session is not None
+    assert session.fading
+    assert engine.stops_at(at(361)) == at(370)
+    assert engine.next_wakeup(at(361)) == at(370)
+    data = json.loads(json.dumps(engine.state.to_dict()))
+    assert data["session"]["fade_ends"] == at(370).isoformat()
+    assert data["session"]["fade_reason"] == "timeout"
+    restored = SensorEngine(SensorOptions(**FADE), SensorState.from_dict(data), new_id=ids())
+    assert restored.state == engine.state
+    # After a restart the fade's end still comes when it was due.
+    assert summary(restored.restore(at(380))) == [END.format("timeout")]
+
+
+def test_new_options_do_not_change_a_running_fade() -> None:
+    engine = make(**FADE)
+    run(engine, FADING)
+    engine.update_options(at(362), SensorOptions(fade_out=timedelta(seconds=30)))
+    assert engine.stops_at(at(362)) == at(370)
+
+
+def test_unfaded_session_keys_are_not_stored() -> None:
+    engine = make(**FADE)
+    run(engine, FADING[:3])
+    assert engine.session is not None
+    assert "fade_ends" not in engine.session.to_dict()
+
+
+# --- options and stored data of the three features -----------------------------------------
+
+
+def test_from_data_follow_resume_fade() -> None:
+    options = SensorOptions.from_data(
+        {"follow_me": True, "resume_minutes": 120, "fade_out_seconds": "7.5"}, UTC
+    )
+    assert options.follow_me is True
+    assert options.resume_window == timedelta(minutes=120)
+    assert options.fade_out == timedelta(seconds=7.5)
+    defaults = SensorOptions.from_data({}, UTC)
+    assert (defaults.follow_me, defaults.resume_window, defaults.fade_out) == (
+        False,
+        timedelta(0),
+        timedelta(0),
+    )
+    zero = SensorOptions.from_data({"resume_minutes": 0, "fade_out_seconds": 30}, UTC)
+    assert (zero.resume_window, zero.fade_out) == (timedelta(0), timedelta(seconds=30))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"follow_me": "yes"},
+        {"follow_me": 1},
+        {"resume_minutes": 121},
+        {"resume_minutes": -1},
+        {"resume_minutes": float("nan")},
+        {"resume_minutes": "soon"},
+        {"fade_out_seconds": 31},
+        {"fade_out_seconds": -0.5},
+        {"fade_out_seconds": float("inf")},
+        {"fade_out_seconds": True},
+    ],
+)
+def test_from_data_invalid_follow_resume_fade(data: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        SensorOptions.from_data(data, UTC)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"resume_window": timedelta(minutes=121)},
+        {"resume_window": timedelta(seconds=-1)},
+        {"fade_out": timedelta(seconds=31)},
+        {"fade_out": timedelta(seconds=-1)},
+    ],
+)
+def test_options_validation_follow_resume_fade(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        SensorOptions(**kwargs)
+
+
+def test_old_stored_data_still_loads() -> None:
+    """Data stored before these features: no resume, fade or moved_to keys."""
+    old_state = {
+        "enabled": True,
+        "session": {
+            "session_id": "s1",
+            "started": at(0).isoformat(),
+            "owned": True,
+            "motion_count": 1,
+            "last_motion": None,
+            "presence_ended": None,
+            "device_id": DEVICE,
+            "context_uri": CONTEXT,
+        },
+    }
+    state = SensorState.from_dict(old_state)
+    assert state.resume is None
+    assert state.session is not None
+    assert state.session.fade_ends is None
+    old_record = {**OURS.to_dict()}
+    old_record.pop("moved_to", None)
+    assert SessionRecord.from_dict(old_record).moved_to is None
+    assert "moved_to" not in OURS.to_dict()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _bad("resume", "s1"),
+        _bad("resume", {"session_id": "s1"}),
+        _bad("resume", {"session_id": "s1", "ended": at(0).isoformat(), "source": 5}),
+        _bad(
+            "resume",
+            {"session_id": "s1", "ended": at(0).isoformat(), "source": CONTEXT, "position_ms": -1},
+        ),
+        _bad_session("fade_ends", "soon"),
+        _bad_session("fade_reason", "bored"),
+        _bad_session("fade_reason", 3),
+    ],
+)
+def test_state_from_dict_invalid_new_keys(data: Any) -> None:
+    with pytest.raises(ValueError):
+        SensorState.from_dict(data)
+
+
+def test_record_with_moved_to_round_trip() -> None:
+    record = SessionRecord("s1", at(0), at(90), 3, True, EndReason.MOVED, DEVICE, CONTEXT, "Hall")
+    assert SessionRecord.from_dict(json.loads(json.dumps(record.to_dict()))) == record
+    with pytest.raises(ValueError):
+        SessionRecord.from_dict({**record.to_dict(), "moved_to": 5})

@@ -13,9 +13,11 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 import pytest
 
 from custom_components.spottypottysense.engine import (
+    CancelFade,
     Decision,
     EndPlayback,
     EndReason,
+    FadeOut,
     SensorEngine,
     SensorOptions,
     SensorState,
@@ -369,3 +371,108 @@ def test_random_sequences_keep_the_invariants(
     accounted = model.ended + model.discarded
     assert sorted(accounted) == sorted(model.started)
     assert len(set(accounted)) == len(accounted)
+
+
+# --- follow me, resume and fade: random sequences with the three features on ------------------
+
+feature_options = st.builds(
+    SensorOptions,
+    source=st.sampled_from([None, "spotify:playlist:p"]),
+    timeout=st.sampled_from([timedelta(minutes=1), timedelta(minutes=5)]),
+    cooldown=st.sampled_from([timedelta(0), timedelta(minutes=2)]),
+    max_session=st.sampled_from([timedelta(minutes=5), timedelta(minutes=30)]),
+    follow_me=st.booleans(),
+    resume_window=st.sampled_from([timedelta(0), timedelta(minutes=3), timedelta(minutes=120)]),
+    fade_out=st.sampled_from([timedelta(0), timedelta(seconds=5), timedelta(seconds=30)]),
+    time_zone=st.just(BERLIN),
+)
+short_gaps = st.one_of(st.integers(0, 10), st.integers(11, 400))
+feature_ops = st.tuples(
+    st.sampled_from(
+        ["on", "off", "trigger", "stop", "tick", "moved", "owned", "observed", "restart"]
+    ),
+    short_gaps,
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(options=feature_options, ops=st.lists(feature_ops, min_size=10, max_size=50))
+def test_fade_moved_and_resume_invariants(
+    options: SensorOptions, ops: list[tuple[str, int]]
+) -> None:
+    counter = count(1)
+    engine = SensorEngine(options, new_id=lambda: f"s{next(counter)}")
+    now = T0
+    fading: str | None = None  # the session a FadeOut was announced for
+    last_end: tuple[datetime, bool] | None = None  # when the last owned, paused end was
+    for op, gap in ops:
+        now += timedelta(seconds=gap)
+        session = engine.session
+        before_owned = session is not None and session.owned is True
+        if op in ("on", "off"):
+            decisions = engine.presence_changed(now, op == "on")
+        elif op == "trigger":
+            decisions = engine.trigger_motion(now)
+        elif op == "stop":
+            decisions = engine.stop_session(now)
+        elif op == "tick":
+            decisions = engine.tick(now)
+        elif op == "moved":
+            decisions = engine.moved(now, "Hall")
+        elif op == "restart":
+            state = SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
+            engine = SensorEngine(options, state, new_id=lambda: f"s{next(counter)}")
+            decisions = engine.restore(now, present=engine.state.presence)
+        elif session is not None and session.owned is None:
+            decisions = engine.playback_started(
+                now, session.session_id, owned=op == "owned", device_id="d", context_uri=None
+            )
+        else:
+            decisions = []
+        for decision in decisions:
+            if isinstance(decision, FadeOut):
+                assert options.fade_out > timedelta(0)
+                assert before_owned or op == "restart"
+                assert now < decision.ends_at <= now + options.fade_out
+                fading = decision.session_id
+            elif isinstance(decision, CancelFade):
+                assert op in ("on", "trigger", "restart")
+                assert decision.session_id == fading
+                fading = None
+            elif isinstance(decision, StartPlayback):
+                assert decision.follow_me is options.follow_me
+                if decision.resume is not None:
+                    # Only within the window of an owned end of the same source.
+                    assert last_end is not None
+                    assert last_end[1]
+                    assert now - last_end[0] <= options.resume_window
+                    assert options.source is not None
+            elif isinstance(decision, EndPlayback) and not decision.late:
+                record = decision.record
+                if record.session_id == fading:
+                    fading = None
+                if record.reason is EndReason.MOVED:
+                    assert op == "moved"
+                    assert before_owned
+                    assert record.moved_to == "Hall"
+                    assert engine.state.cooldown_until is None
+                    assert engine.state.resume is None
+                elif op == "moved":
+                    assert record.reason in (EndReason.TIMEOUT, EndReason.MAX_DURATION)
+                paused = record.owned and record.reason is not EndReason.MOVED
+                last_end = (now, paused)
+                if paused:
+                    engine.position_saved(record.session_id, item_uri="t", position_ms=gap)
+        if op == "moved" and not before_owned:
+            # Observed sessions and starts in flight never move.
+            assert not any(
+                isinstance(d, EndPlayback) and d.record.reason is EndReason.MOVED for d in decisions
+            )
+        session = engine.session
+        if session is not None and session.fading:
+            assert session.session_id == fading or op == "restart"
+            assert engine.status(now) is Status.PLAYING
+            assert engine.stops_at(now) == session.fade_ends
+        elif session is None or op != "restart":
+            assert fading is None or (session is not None and session.session_id != fading)
+        assert SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict()))) == engine.state

@@ -526,9 +526,9 @@ async def test_an_observed_session_is_announced_as_not_owned(
 )
 async def test_request_budget_of_a_whole_session(
     hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
     speaker: FakeSpotify,
     loaded_entry: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
     expected: list[tuple[str, str]],
 ) -> None:
     mark = len(speaker.requests)

@@ -96,6 +96,16 @@ async def test_the_three_events_are_described(hass: HomeAssistant) -> None:
             {"duration": 600, "reason": "removed"},
             "ended the session after 10 min because the sensor was removed",
         ),
+        (
+            ENDED,
+            {"duration": 240, "reason": "moved", "moved_to": "Kitchen"},
+            "ended the session after 4 min because the music moved to Kitchen",
+        ),
+        (
+            ENDED,
+            {"duration": 240, "reason": "moved"},
+            "ended the session after 4 min because the music moved to another room",
+        ),
         # Hand-made events (fired by an automation) must not break the logbook.
         (ENDED, {"reason": "timeout"}, "ended the session because nobody was there any more"),
         (ENDED, {"duration": "soon", "reason": "mystery"}, "ended the session because mystery"),

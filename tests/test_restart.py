@@ -23,8 +23,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.spottypottysense import controller as controller_module
 from custom_components.spottypottysense.const import DOMAIN
+from custom_components.spottypottysense.speaker_spotify import SpotifyConnectSpeaker
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
@@ -361,8 +361,8 @@ async def test_cooldown_survives_a_restart(
     await hass.async_block_till_done()
     assert _status(hass) == "idle"
     await _set(hass, MOTION, "on")
-    # The speaker is still Spotify's active device, so shuffle goes first.
-    assert _player_calls(speaker, mark) == [READ, ("PUT", "/me/player/shuffle"), PLAY]
+    # The speaker is still Spotify's active device with shuffle on: nothing but the play.
+    assert _player_calls(speaker, mark) == [READ, PLAY]
     assert _status(hass) == "playing"
 
 
@@ -492,13 +492,13 @@ async def test_unload_waits_for_a_start_under_way_and_stores_it_as_ours(
 ) -> None:
     """A reload while Spotify is still answering the play: after it, the music is still ours."""
     gate = asyncio.Event()
-    real_start = controller_module.async_start_playback
+    real_start = SpotifyConnectSpeaker.async_start
 
     async def slow_start(*args: Any, **kwargs: Any) -> Any:
         await gate.wait()
         return await real_start(*args, **kwargs)
 
-    with patch.object(controller_module, "async_start_playback", slow_start):
+    with patch.object(SpotifyConnectSpeaker, "async_start", slow_start):
         hass.states.async_set(MOTION, "on", {"device_class": "motion"})
         for _ in range(5):
             await asyncio.sleep(0)

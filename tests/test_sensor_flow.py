@@ -28,6 +28,7 @@ CONTRACT_KEYS = {
     "motion_entities",
     "spotify_device_id",
     "spotify_device_name",
+    "wake_entity",
     "source",
     "volume",
     "shuffle",
@@ -42,7 +43,12 @@ CONTRACT_KEYS = {
     "quiet_mode",
     "quiet_volume",
     "only_when_idle",
+    "follow_me",
+    "resume_minutes",
+    "fade_out_seconds",
 }
+# Options added after the first release: rooms saved before them take these defaults.
+LATER_DEFAULTS = {"follow_me": False, "resume_minutes": 0, "fade_out_seconds": 0}
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 STRINGS = Path(__file__).parent.parent / "custom_components/spottypottysense/strings.json"
 
@@ -74,6 +80,9 @@ def form_input(**overrides: Any) -> dict[str, Any]:
         "min_presence_seconds": 15.0,
         "max_session_minutes": 90.0,
         "only_when_idle": False,
+        "follow_me": True,
+        "resume_minutes": 10.0,
+        "fade_out_seconds": 5.0,
         "quiet_hours_enabled": True,
         "quiet_start": "22:30",
         "quiet_end": "06:15:00",
@@ -84,10 +93,30 @@ def form_input(**overrides: Any) -> dict[str, Any]:
     }
 
 
-async def start_add(hass: HomeAssistant, entry: MockConfigEntry) -> FlowResult:
-    """Click "Add motion sensor" on the account."""
-    return await hass.config_entries.subentries.async_init(
+async def start_add(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str = "spotify"
+) -> FlowResult:
+    """Click "Add motion sensor" on the account, then the kind of speaker."""
+    result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context={"source": "user"}
+    )
+    return await choose(hass, result, kind)
+
+
+async def start_reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, sub_id: str, kind: str = "spotify"
+) -> FlowResult:
+    """Click "Reconfigure" on a room, then the kind of speaker."""
+    return await choose(hass, await entry.start_subentry_reconfigure_flow(hass, sub_id), kind)
+
+
+async def choose(hass: HomeAssistant, result: FlowResult, kind: str) -> FlowResult:
+    """Pick the kind of speaker in the menu (aborts are passed on)."""
+    if result["type"] is not FlowResultType.MENU:
+        return result
+    assert result["menu_options"] == ["spotify", "media_player"]
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": kind}
     )
 
 
@@ -144,7 +173,7 @@ async def test_form_offers_live_speakers_and_playlists(
     result = await start_add(hass, loaded_entry)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "spotify"
     assert errors_of(result) == {}
     # Speakers as "Name (Type)"; a device without an id cannot be played on, so it is not offered.
     assert field_options(result, "spotify_device_id") == [
@@ -177,6 +206,7 @@ async def test_form_offers_live_speakers_and_playlists(
         "quiet_days": ALL_DAYS,
         "quiet_mode": "block",
         "only_when_idle": True,
+        **LATER_DEFAULTS,
     }
 
 
@@ -202,16 +232,23 @@ async def test_add_sensor_with_every_option(
         "min_presence_seconds": 15,
         "max_session_minutes": 90,
         "only_when_idle": False,
+        "follow_me": True,
+        "resume_minutes": 10,
+        "fade_out_seconds": 5,
         "quiet_hours_enabled": True,
         "quiet_start": "22:30:00",
         "quiet_end": "06:15:00",
         "quiet_days": ["fri", "sat"],
         "quiet_mode": "low_volume",
         "quiet_volume": 10,
+        "wake_entity": None,
     }
     assert set(kitchen.data) == CONTRACT_KEYS
     # Whole numbers, as the contract documents them (the form sends floats).
-    assert all(type(kitchen.data[key]) is int for key in ("volume", "timeout_minutes"))
+    assert all(
+        type(kitchen.data[key]) is int
+        for key in ("volume", "timeout_minutes", "resume_minutes", "fade_out_seconds")
+    )
 
 
 async def test_add_sensor_with_only_what_is_required(
@@ -242,6 +279,8 @@ async def test_add_sensor_with_only_what_is_required(
     assert result["title"] == "Hall"
     assert result["data"] == {
         **sensor_data(motion_entities=[DOOR], source=""),
+        **LATER_DEFAULTS,
+        "wake_entity": None,
         "volume": None,
         "quiet_start": None,
         "quiet_end": None,
@@ -310,7 +349,7 @@ async def test_invalid_input_is_shown_on_its_field(
     result = await submit(hass, result, user_input)
 
     assert errors_of(result) == errors
-    assert result["step_id"] == "user"
+    assert result["step_id"] == "spotify"
     assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
     # The form comes back as the user filled it in, and can be corrected.
     assert suggested(result) == user_input
@@ -429,9 +468,7 @@ async def test_account_not_loaded(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
 
-    result = await config_entry.start_subentry_reconfigure_flow(
-        hass, subentry_id(config_entry, "Bathroom")
-    )
+    result = await start_reconfigure(hass, config_entry, subentry_id(config_entry, "Bathroom"))
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "entry_not_loaded"
 
@@ -468,13 +505,11 @@ async def test_spotify_unreachable_when_submitting(
 async def test_reconfigure_form_shows_saved_options(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
-    result = await loaded_entry.start_subentry_reconfigure_flow(
-        hass, subentry_id(loaded_entry, "Bathroom")
-    )
+    result = await start_reconfigure(hass, loaded_entry, subentry_id(loaded_entry, "Bathroom"))
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "reconfigure"
-    saved = sensor_data()
+    assert result["step_id"] == "spotify"
+    saved = {**sensor_data(), **LATER_DEFAULTS}
     del saved["spotify_device_name"]  # not a field: it follows the chosen speaker
     assert suggested(result) == {"name": "Bathroom", **saved}
     # The saved speaker is online: listed once, by its live name.
@@ -492,7 +527,7 @@ async def test_reconfigure_keeps_an_offline_speaker(
     bathroom = subentry_id(loaded_entry, "Bathroom")
     manager = loaded_entry.runtime_data.manager
 
-    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    result = await start_reconfigure(hass, loaded_entry, bathroom)
     assert field_options(result, "spotify_device_id") == [
         {"value": "phone", "label": "Phone (Smartphone)"},
         {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (offline)"},
@@ -512,6 +547,8 @@ async def test_reconfigure_keeps_an_offline_speaker(
     assert subentry.title == "Guest bathroom"
     assert dict(subentry.data) == {
         **sensor_data(timeout_minutes=1, volume=20),
+        **LATER_DEFAULTS,
+        "wake_entity": None,
         "quiet_start": None,
         "quiet_end": None,
         "quiet_volume": None,
@@ -526,7 +563,7 @@ async def test_reconfigure_to_another_speaker(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     bathroom = subentry_id(loaded_entry, "Bathroom")
-    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    result = await start_reconfigure(hass, loaded_entry, bathroom)
 
     result = await submit(hass, result, {**suggested(result), "spotify_device_id": "phone"})
 
@@ -542,7 +579,7 @@ async def test_reconfigure_error_keeps_what_the_user_changed(
     """Cleared fields stay cleared when the form comes back with an error elsewhere."""
     speaker.remove_device(SPEAKER_ID)
     bathroom = subentry_id(loaded_entry, "Bathroom")
-    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    result = await start_reconfigure(hass, loaded_entry, bathroom)
     user_input = {**suggested(result), "name": "Bath", "quiet_hours_enabled": True}
     del user_input["source"]  # the user empties "What to play"
 
@@ -552,7 +589,7 @@ async def test_reconfigure_error_keeps_what_the_user_changed(
         "quiet_start": "quiet_times_required",
         "quiet_end": "quiet_times_required",
     }
-    assert result["step_id"] == "reconfigure"
+    assert result["step_id"] == "spotify"
     assert suggested(result) == user_input
     assert "source" not in suggested(result)
     # The offline speaker is still offered while the error is fixed.
@@ -577,7 +614,7 @@ async def test_reconfigure_cannot_pick_a_speaker_that_went_away(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
     bathroom = subentry_id(loaded_entry, "Bathroom")
-    result = await loaded_entry.start_subentry_reconfigure_flow(hass, bathroom)
+    result = await start_reconfigure(hass, loaded_entry, bathroom)
     speaker.remove_device("phone")
 
     result = await submit(hass, result, {**suggested(result), "spotify_device_id": "phone"})
@@ -591,9 +628,7 @@ async def test_reconfigure_spotify_unreachable(
 ) -> None:
     speaker.fail("GET", "/me/player/devices", 500, times=None)
 
-    result = await loaded_entry.start_subentry_reconfigure_flow(
-        hass, subentry_id(loaded_entry, "Bathroom")
-    )
+    result = await start_reconfigure(hass, loaded_entry, subentry_id(loaded_entry, "Bathroom"))
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
@@ -608,8 +643,13 @@ async def test_every_field_and_message_is_translated(
     fields = {key.schema for key in result["data_schema"].schema}
 
     for step in ("user", "reconfigure"):
-        assert set(texts["step"][step]["data"]) == fields
-        assert set(texts["step"][step]["data_description"]) == fields
+        assert set(texts["step"][step]["menu_options"]) == {"spotify", "media_player"}
+    assert set(texts["step"]["spotify"]["data"]) == fields
+    assert set(texts["step"]["spotify"]["data_description"]) == fields
+    media = await start_add(hass, loaded_entry, "media_player")
+    media_fields = {key.schema for key in media["data_schema"].schema}
+    assert set(texts["step"]["media_player"]["data"]) == media_fields
+    assert set(texts["step"]["media_player"]["data_description"]) == media_fields
     assert set(texts["error"]) == {
         "no_entities",
         "invalid_source",
@@ -620,6 +660,8 @@ async def test_every_field_and_message_is_translated(
         "not_a_binary_sensor",
         "invalid_number",
         "name_required",
+        "player_not_found",
+        "player_cannot_play_media",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
     assert texts["initiate_flow"]["user"] == "Add motion sensor"

@@ -22,8 +22,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
-from custom_components.spottypottysense import controller as controller_module
 from custom_components.spottypottysense.const import DOMAIN
+from custom_components.spottypottysense.speaker_spotify import SpotifyConnectSpeaker
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import starts_at
@@ -453,14 +453,14 @@ async def test_stop_session_while_the_start_is_in_flight(
 ) -> None:
     """Stopped before Spotify answered: the music that then starts is paused, announced once."""
     gate = asyncio.Event()
-    real_start = controller_module.async_start_playback
+    real_start = SpotifyConnectSpeaker.async_start
 
     async def held_start(*args: Any, **kwargs: Any) -> Any:
         await gate.wait()
         return await real_start(*args, **kwargs)
 
     aim = target(hass, loaded_entry, "device", "Bathroom")
-    with patch.object(controller_module, "async_start_playback", held_start):
+    with patch.object(SpotifyConnectSpeaker, "async_start", held_start):
         hass.states.async_set(MOTION, "on", {"device_class": "motion"})
         await hass.services.async_call(DOMAIN, "stop_session", target=aim, blocking=True)
         gate.set()

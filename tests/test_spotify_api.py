@@ -832,3 +832,74 @@ async def test_spotify_client_fixture(
     assert state is not None
     assert state.context_uri == CONTEXT
     assert spotify_client.requests_sent == 1
+
+
+# --- a play is never replayed blindly -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+async def test_play_is_not_retried_after_a_5xx(
+    client: SpotifyClient, fake_spotify: FakeSpotify, clock: FakeClock, status: int
+) -> None:
+    """Spotify may have started the playlist already: a replay would restart it."""
+    fake_spotify.add_device("kitchen", "Kitchen")
+    fake_spotify.fail("PUT", "/me/player/play", status, after_acting=True)
+    with pytest.raises(SpotifyConnectionError, match="not replayed") as info:
+        await client.start_playback("kitchen", context_uri="spotify:playlist:abc")
+    assert info.value.may_have_acted is True
+    assert info.value.translation_key == "cannot_connect"
+    assert len(fake_spotify.requests) == 1
+    assert clock.slept == []
+
+
+async def test_play_is_not_retried_after_a_read_timeout(
+    hass: HomeAssistant, fake_spotify: FakeSpotify
+) -> None:
+    clock = FakeClock()
+    client = make_client(
+        hass, fake_spotify, timeout=0.2, sleep=clock.sleep, monotonic=clock.monotonic
+    )
+    try:
+        fake_spotify.add_device("kitchen", "Kitchen")
+        fake_spotify.answer_late("PUT", "/me/player/play", 30)
+        with pytest.raises(SpotifyConnectionError, match="ReadTimeout, not replayed") as info:
+            await client.start_playback("kitchen")
+        assert info.value.may_have_acted is True
+        assert len(fake_spotify.requests) == 1
+        assert fake_spotify.playback is not None
+        assert fake_spotify.playback.is_playing  # it acted although no answer came
+    finally:
+        await client.close()
+
+
+async def test_play_is_retried_when_it_never_left(
+    hass: HomeAssistant, fake_spotify: FakeSpotify
+) -> None:
+    """Connection refused: the play certainly never reached Spotify, so retrying is safe."""
+    clock = FakeClock()
+    client = SpotifyClient(
+        FakeTokenProvider(),
+        hass.async_add_executor_job,
+        api_url=f"http://127.0.0.1:{_closed_port()}/v1",
+        sleep=clock.sleep,
+        monotonic=clock.monotonic,
+    )
+    try:
+        with pytest.raises(SpotifyConnectionError, match="after 3 tries") as info:
+            await client.start_playback("kitchen")
+        assert info.value.may_have_acted is False
+        assert client.requests_sent == 3
+    finally:
+        await client.close()
+
+
+async def test_client_sleep_is_the_injected_one(client: SpotifyClient, clock: FakeClock) -> None:
+    await client.sleep(2.5)
+    assert clock.slept == [2.5]
+
+
+def test_may_have_been_sent() -> None:
+    assert spotify_api._may_have_been_sent(requests.ConnectTimeout()) is False
+    assert spotify_api._may_have_been_sent(requests.ReadTimeout()) is True
+    assert spotify_api._may_have_been_sent(requests.ConnectionError()) is True
+    assert spotify_api._may_have_been_sent(requests.ConnectionError(ConnectionResetError())) is True

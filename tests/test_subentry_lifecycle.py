@@ -107,6 +107,10 @@ async def _reconfigure(
     """Change a room in its reconfigure form, as a user would."""
     subentry = entry.subentries[_subentry_id(entry, title)]
     result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "spotify"}
+    )
     assert result["type"] is FlowResultType.FORM
     user_input = {
         "name": subentry.title,
@@ -133,6 +137,9 @@ async def test_added_room_works_at_once(
 
     result = await hass.config_entries.subentries.async_init(
         (loaded_entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context={"source": "user"}
+    )
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "spotify"}
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],

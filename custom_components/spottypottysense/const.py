@@ -51,6 +51,9 @@ SUBENTRY_TYPE_MOTION_SENSOR: Final = "motion_sensor"
 CONF_MOTION_ENTITIES: Final = "motion_entities"
 CONF_SPOTIFY_DEVICE_ID: Final = "spotify_device_id"
 CONF_SPOTIFY_DEVICE_NAME: Final = "spotify_device_name"
+CONF_SPEAKER_KIND: Final = "speaker_kind"  # the form's choice only; not stored
+CONF_MEDIA_PLAYER_ENTITY: Final = "media_player_entity"
+CONF_WAKE_ENTITY: Final = "wake_entity"
 CONF_SOURCE: Final = "source"
 CONF_VOLUME: Final = "volume"
 CONF_SHUFFLE: Final = "shuffle"
@@ -65,6 +68,9 @@ CONF_QUIET_DAYS: Final = "quiet_days"
 CONF_QUIET_MODE: Final = "quiet_mode"
 CONF_QUIET_VOLUME: Final = "quiet_volume"
 CONF_ONLY_WHEN_IDLE: Final = "only_when_idle"
+CONF_FOLLOW_ME: Final = "follow_me"
+CONF_RESUME_MINUTES: Final = "resume_minutes"
+CONF_FADE_OUT_SECONDS: Final = "fade_out_seconds"
 
 DEFAULTS: Final[dict[str, object]] = {
     CONF_SHUFFLE: True,
@@ -76,6 +82,9 @@ DEFAULTS: Final[dict[str, object]] = {
     CONF_QUIET_DAYS: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     CONF_QUIET_MODE: "block",
     CONF_ONLY_WHEN_IDLE: True,
+    CONF_FOLLOW_ME: False,
+    CONF_RESUME_MINUTES: 0,
+    CONF_FADE_OUT_SECONDS: 0,
 }
 
 # Binary sensors the form offers: PIR motion, radar occupancy/presence, and door contacts.

@@ -23,16 +23,17 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_MOTION_ENTITIES,
     CONF_SPOTIFY_DEVICE_ID,
-    CONF_SPOTIFY_DEVICE_NAME,
     DOMAIN,
     EVENT_PLAYBACK_FAILED,
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
 )
 from .engine import (
+    CancelFade,
     Decision,
     EndPlayback,
     EndReason,
+    FadeOut,
     SensorEngine,
     SensorOptions,
     SensorState,
@@ -40,10 +41,21 @@ from .engine import (
     SessionRecord,
     StartPlayback,
     Status,
+    is_still_ours,
 )
+from .fader import Fader
 from .history import daily_totals
-from .playback import async_end_playback, async_start_playback
-from .spotify_api import SpotifyApiError, SpotifyAuthError, SpotifyNotFoundError
+from .speaker import (
+    NowPlaying,
+    PlayRequest,
+    ResumePoint,
+    Speaker,
+    SpeakerError,
+    SpeakerKind,
+    StartOutcome,
+)
+from .speaker_factory import create_speaker, speaker_for_target, speaker_name
+from .spotify_uri import starts_at_item
 
 if TYPE_CHECKING:
     from .manager import SessionManager
@@ -87,6 +99,7 @@ class SensorController:
         # Ended sessions whose pause check is still running: counted today until recorded.
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
+        self._fader = Fader(hass, self._spawn)
 
     # ---- properties the entities read -------------------------------------------------------
 
@@ -155,6 +168,7 @@ class SensorController:
         self._unsubscribe()
         self._cancel_timer()
         self._cancel_ticker()
+        self._fader.stop()
 
     @callback
     def async_remove(self) -> None:
@@ -194,6 +208,11 @@ class SensorController:
     def stop_session(self) -> None:
         """End the open session now."""
         self._apply(self.engine.stop_session(dt_util.utcnow(), EndReason.MANUAL))
+
+    @callback
+    def moved_to(self, room: str) -> None:
+        """Another room took this room's owned session over (follow_me): end it, no pause."""
+        self._apply(self.engine.moved(dt_util.utcnow(), room))
 
     @callback
     def set_enabled(self, enabled: bool) -> None:
@@ -237,6 +256,16 @@ class SensorController:
                 if not decision.late:
                     self._ending[decision.record.session_id] = decision.record
                 self._spawn(self._async_end(decision.record, late=decision.late), "end")
+            elif isinstance(decision, FadeOut):
+                session = self.engine.session
+                # Already over when the same call ended it (a stop at the deadline): no fade.
+                if session is not None and session.session_id == decision.session_id:
+                    speaker = speaker_for_target(
+                        self.hass, self.manager.client, self.subentry.data, session.device_id
+                    )
+                    self._fader.start(session, speaker, decision.ends_at)
+            elif isinstance(decision, CancelFade):
+                self._fader.abandon(decision.session_id)
         self._reschedule()
         self.manager.schedule_save()
         self.notify()
@@ -259,34 +288,74 @@ class SensorController:
                 return
             await asyncio.wait(list(self._in_flight), timeout=DRAIN_TIMEOUT)
 
+    def speaker(self) -> Speaker:
+        """The room's speaker for its current options (they change live)."""
+        return create_speaker(self.hass, self.manager.client, self.subentry.data)
+
     async def _async_start(self, decision: StartPlayback) -> None:
-        data = self.subentry.data
-        client = self.manager.client
+        speaker = self.speaker()
         try:
-            outcome = await async_start_playback(
-                client,
-                decision,
-                data[CONF_SPOTIFY_DEVICE_ID],
-                data.get(CONF_SPOTIFY_DEVICE_NAME),
+            if (
+                decision.follow_me
+                and speaker.supports_transfer
+                and await self._async_follow(decision, speaker)
+            ):
+                return
+            outcome = await speaker.async_start(
+                PlayRequest.from_decision(decision, resume=self._resume_point(decision, speaker))
             )
-        except SpotifyApiError as err:
+        except SpeakerError as err:
             self._start_failed(decision, err)
             return
+        self._started(decision, outcome)
+
+    async def _async_follow(self, decision: StartPlayback, speaker: Speaker) -> bool:
+        """follow_me: move another room's owned session here if it still plays; True if moved.
+
+        The read is made only when some other room has an owned session; it proves the music
+        playing is that session (never music the user started or a session only observed).
+        """
+        rooms = self.manager.owned_sessions_elsewhere(self, speaker.target_id)
+        if not rooms:
+            return False
+        playing = await speaker.async_now_playing()
+        origin = next((room for room in rooms if _plays(playing, room.session)), None)
+        if origin is None or playing is None:
+            return False
+        where = ResumePoint(playing.context_uri, playing.item_uri, playing.position_ms or 0)
+        outcome = await speaker.async_transfer(PlayRequest.from_decision(decision, resume=where))
+        _LOGGER.info("%s: the music of %s moved here", self.name, origin.name)
+        origin.moved_to(self.name)
+        self._started(decision, outcome)
+        return True
+
+    @staticmethod
+    def _resume_point(decision: StartPlayback, speaker: Speaker) -> ResumePoint | None:
+        """resume_minutes: where the previous session stopped, if this source can start there."""
+        resume, source = decision.resume, decision.source
+        if resume is None or source is None or speaker.kind is not SpeakerKind.SPOTIFY:
+            return None
+        if starts_at_item(source):
+            return ResumePoint(source, resume.item_uri, resume.position_ms)
+        if resume.item_uri == source:  # a single track or episode: its position only
+            return ResumePoint(None, source, resume.position_ms)
+        return None
+
+    def _started(self, decision: StartPlayback, outcome: StartOutcome) -> None:
+        data = self.subentry.data
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
             ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
-        if outcome.found_device is not None and outcome.device_id != data[CONF_SPOTIFY_DEVICE_ID]:
-            _LOGGER.info(
-                "%s: speaker %s has a new Spotify id; saved it",
-                self.name,
-                outcome.found_device.name,
-            )
-            self.manager.update_speaker(self.subentry, outcome.found_device)
+        if (found := outcome.found) is not None and found.target_id != data.get(
+            CONF_SPOTIFY_DEVICE_ID
+        ):
+            _LOGGER.info("%s: speaker %s has a new Spotify id; saved it", self.name, found.name)
+            self.manager.update_speaker(self.subentry, found.target_id, found.name)
         now = dt_util.utcnow()
         decisions = self.engine.playback_started(
             now,
             decision.session_id,
             owned=outcome.owned,
-            device_id=outcome.device_id,
+            device_id=outcome.target_id,
             context_uri=outcome.context_uri,
         )
         session = self.engine.session
@@ -301,11 +370,11 @@ class SensorController:
             )
         self._apply(decisions)
 
-    def _start_failed(self, decision: StartPlayback, err: SpotifyApiError) -> None:
+    def _start_failed(self, decision: StartPlayback, err: SpeakerError) -> None:
         _LOGGER.warning("%s: could not start Spotify: %s", self.name, err.translation_key)
-        if isinstance(err, SpotifyAuthError):
+        if err.auth:
             self.manager.entry.async_start_reauth(self.hass)
-        if isinstance(err, SpotifyNotFoundError):
+        if err.missing:
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -317,7 +386,7 @@ class SensorController:
                 translation_key="speaker_missing",
                 translation_placeholders={
                     "sensor": self.name,
-                    "speaker": self.subentry.data.get(CONF_SPOTIFY_DEVICE_NAME) or "?",
+                    "speaker": speaker_name(self.subentry.data),
                 },
             )
         decisions = self.engine.playback_failed(
@@ -330,14 +399,27 @@ class SensorController:
         self._apply(decisions)
 
     async def _async_end(self, record: SessionRecord, *, late: bool = False) -> None:
-        if record.owned:
+        fade = self._fader.take(record.session_id)
+        # A moved session plays on in another room: no pause (its fade's volume still goes back).
+        if record.owned and record.reason is not EndReason.MOVED:
             try:
-                paused = await async_end_playback(self.manager.client, record)
-            except SpotifyApiError as err:
+                speaker = speaker_for_target(
+                    self.hass, self.manager.client, self.subentry.data, record.device_id
+                )
+                outcome = await speaker.async_end(record)
+            except SpeakerError as err:
                 _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
             else:
-                if not paused:
+                if not outcome.paused:
                     record = replace(record, reason=EndReason.RELEASED)
+                elif (playing := outcome.playing) is not None and not late:
+                    self.engine.position_saved(
+                        record.session_id,
+                        item_uri=playing.item_uri,
+                        position_ms=playing.position_ms,
+                    )
+        if fade is not None:
+            await self._fader.async_restore(fade)
         if late:
             return  # already recorded and announced when it ended during its start
         self._ending.pop(record.session_id, None)
@@ -352,8 +434,10 @@ class SensorController:
                 "motion_count": record.motion_count,
                 "owned": record.owned,
                 "reason": str(record.reason),
+                **({"moved_to": record.moved_to} if record.moved_to is not None else {}),
             },
         )
+        self.manager.schedule_save()  # the resume point the end's read completed
         self.notify()
 
     @callback
@@ -448,3 +532,17 @@ class SensorController:
             "open_session": session is not None,
             "records": len(self.manager.records_for(self.subentry_id)),
         }
+
+
+def _plays(playing: NowPlaying | None, session: Session | None) -> bool:
+    """Whether `playing` is `session`'s music, still on its speaker (owned sessions only)."""
+    return (
+        playing is not None
+        and session is not None
+        and is_still_ours(
+            is_playing=playing.is_playing,
+            device_id=playing.target_id,
+            context_uri=playing.context_uri,
+            record=session,
+        )
+    )

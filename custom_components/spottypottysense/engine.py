@@ -2,9 +2,12 @@
 
 The Home Assistant shell feeds a `SensorEngine` its inputs (presence changes, timer ticks,
 actions, results of Spotify calls) with the current time, and carries out the decisions each
-call returns (`SessionStarted`, `StartPlayback`, `EndPlayback`). The engine never reads the
-clock, never does I/O, and keeps everything a restart needs in `SensorState`, which
-serialises to plain JSON primitives.
+call returns (`SessionStarted`, `StartPlayback`, `EndPlayback`, and with `fade_out` set
+`FadeOut`/`CancelFade`). The engine never reads the clock, never does I/O, and keeps
+everything a restart needs in `SensorState`, which serialises to plain JSON primitives.
+
+Across rooms the shell decides: with `follow_me` it may move another room's owned session to
+this room's speaker, and tells that room's engine with `moved` (an end without a pause).
 
 Every input first carries out whatever is already due at `now` (exactly as `tick` would), so
 a late timer can never let a session outlive its deadline.
@@ -29,6 +32,9 @@ DEFAULT_COOLDOWN: Final = timedelta(minutes=2)
 DEFAULT_MIN_PRESENCE: Final = timedelta(0)
 DEFAULT_MAX_SESSION: Final = timedelta(minutes=180)
 DEFAULT_ONLY_WHEN_IDLE: Final = True
+DEFAULT_FOLLOW_ME: Final = False
+MAX_RESUME_WINDOW: Final = timedelta(minutes=120)
+MAX_FADE_OUT: Final = timedelta(seconds=30)
 # Sessions whose start was still in flight when they ended, remembered (not persisted) so a
 # late "playback started" can be stopped; a handful is plenty for one sensor.
 _IN_FLIGHT_MEMORY: Final = 8
@@ -56,6 +62,7 @@ class EndReason(StrEnum):
     DISABLED = "disabled"
     RELEASED = "released"
     REMOVED = "removed"
+    MOVED = "moved"  # another room of the account took the music over (no pause)
 
 
 class SkipReason(StrEnum):
@@ -130,6 +137,10 @@ def _parse_str(value: object) -> str:
 
 def _parse_opt_str(value: object) -> str | None:
     return None if value is None else _parse_str(value)
+
+
+def _parse_opt_reason(value: object) -> EndReason | None:
+    return None if value is None else EndReason(_parse_str(value))
 
 
 # Stored durations above a year are not settings anyone made, and adding them to a stored time
@@ -207,6 +218,9 @@ class SensorOptions:
     max_session: timedelta = DEFAULT_MAX_SESSION
     quiet_hours: QuietHours | None = None
     only_when_idle: bool = DEFAULT_ONLY_WHEN_IDLE
+    follow_me: bool = DEFAULT_FOLLOW_ME
+    resume_window: timedelta = timedelta(0)  # 0: every session starts the source afresh
+    fade_out: timedelta = timedelta(0)  # 0: pause at once
     time_zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
@@ -221,6 +235,10 @@ class SensorOptions:
             raise ValueError("max_session must be positive")
         if self.cooldown < timedelta(0) or self.min_presence < timedelta(0):
             raise ValueError("cooldown and min_presence cannot be negative")
+        if not timedelta(0) <= self.resume_window <= MAX_RESUME_WINDOW:
+            raise ValueError(f"resume_window must be 0-{MAX_RESUME_WINDOW}")
+        if not timedelta(0) <= self.fade_out <= MAX_FADE_OUT:
+            raise ValueError(f"fade_out must be 0-{MAX_FADE_OUT}")
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], time_zone: tzinfo) -> SensorOptions:
@@ -233,11 +251,15 @@ class SensorOptions:
         if source is not None and not isinstance(source, str):
             raise ValueError(f"source: expected a URI string, not {source!r}")
 
-        def minutes(key: str, default: timedelta, minimum: float) -> timedelta:
+        def minutes(
+            key: str, default: timedelta, minimum: float, maximum: float = _MAX_OPTION_MINUTES
+        ) -> timedelta:
             value = data.get(key)
             if value is None:
                 return default
-            return timedelta(minutes=_parse_number(key, value, minimum=minimum))
+            return timedelta(minutes=_parse_number(key, value, minimum=minimum, maximum=maximum))
+
+        fade_out = data.get("fade_out_seconds")
 
         min_presence = data.get("min_presence_seconds")
         quiet: QuietHours | None = None
@@ -280,6 +302,25 @@ class SensorOptions:
             only_when_idle=_parse_flag(
                 "only_when_idle", data.get("only_when_idle"), DEFAULT_ONLY_WHEN_IDLE
             ),
+            follow_me=_parse_flag("follow_me", data.get("follow_me"), DEFAULT_FOLLOW_ME),
+            resume_window=minutes(
+                "resume_minutes",
+                timedelta(0),
+                minimum=0,
+                maximum=MAX_RESUME_WINDOW.total_seconds() / 60,
+            ),
+            fade_out=(
+                timedelta(0)
+                if fade_out is None
+                else timedelta(
+                    seconds=_parse_number(
+                        "fade_out_seconds",
+                        fade_out,
+                        minimum=0,
+                        maximum=MAX_FADE_OUT.total_seconds(),
+                    )
+                )
+            ),
             time_zone=time_zone,
         )
 
@@ -319,6 +360,14 @@ class Session:
     presence_ended: datetime | None = None  # None while presence is on
     device_id: str | None = None
     context_uri: str | None = None
+    # While the volume fades out before the pause: when the fade ends, and why it began.
+    fade_ends: datetime | None = None
+    fade_reason: EndReason | None = None
+
+    @property
+    def fading(self) -> bool:
+        """Whether the session is fading out (it ends at `fade_ends`)."""
+        return self.fade_ends is not None
 
     def deadline(self, options: SensorOptions) -> datetime | None:
         """When the session times out: presence ended + timeout (None while presence is on)."""
@@ -331,14 +380,16 @@ class Session:
         return self.started + options.max_session
 
     def stops_at(self, options: SensorOptions) -> datetime:
-        """Return the earlier of deadline and max end."""
+        """Return the end of the fade while fading, else the earlier of deadline and max end."""
+        if self.fade_ends is not None:
+            return self.fade_ends
         deadline = self.deadline(options)
         max_end = self.max_end(options)
         return max_end if deadline is None else min(deadline, max_end)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON primitives."""
-        return {
+        """Plain JSON primitives (the fade keys only while fading)."""
+        data: dict[str, Any] = {
             "session_id": self.session_id,
             "started": self.started.isoformat(),
             "owned": self.owned,
@@ -348,6 +399,10 @@ class Session:
             "device_id": self.device_id,
             "context_uri": self.context_uri,
         }
+        if self.fade_ends is not None:
+            data["fade_ends"] = self.fade_ends.isoformat()
+            data["fade_reason"] = None if self.fade_reason is None else str(self.fade_reason)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Session:
@@ -364,6 +419,8 @@ class Session:
                 presence_ended=_parse_opt_dt(data.get("presence_ended")),
                 device_id=_parse_opt_str(data.get("device_id")),
                 context_uri=_parse_opt_str(data.get("context_uri")),
+                fade_ends=_parse_opt_dt(data.get("fade_ends")),
+                fade_reason=_parse_opt_reason(data.get("fade_reason")),
             )
         except (KeyError, TypeError) as err:
             raise ValueError(f"bad session data: {err!r}") from err
@@ -381,6 +438,7 @@ class SessionRecord:
     reason: EndReason
     device_id: str | None = None
     context_uri: str | None = None
+    moved_to: str | None = None  # the room that took the music over (reason MOVED)
 
     @property
     def duration(self) -> timedelta:
@@ -392,8 +450,8 @@ class SessionRecord:
         return dataclasses.replace(self, reason=reason)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON primitives (ISO datetimes)."""
-        return {
+        """Plain JSON primitives (ISO datetimes; moved_to only when moved)."""
+        data: dict[str, Any] = {
             "session_id": self.session_id,
             "started": self.started.isoformat(),
             "ended": self.ended.isoformat(),
@@ -403,6 +461,9 @@ class SessionRecord:
             "device_id": self.device_id,
             "context_uri": self.context_uri,
         }
+        if self.moved_to is not None:
+            data["moved_to"] = self.moved_to
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SessionRecord:
@@ -418,6 +479,7 @@ class SessionRecord:
             reason=EndReason(data["reason"]),
             device_id=_parse_opt_str(data.get("device_id")),
             context_uri=_parse_opt_str(data.get("context_uri")),
+            moved_to=_parse_opt_str(data.get("moved_to")),
         )
 
 
@@ -468,14 +530,44 @@ class SessionStarted:
 
 
 @dataclass(frozen=True, slots=True)
+class ResumeFrom:
+    """Where the room's previous session of the same source stopped: resume there."""
+
+    item_uri: str
+    position_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class StartPlayback:
-    """Start the room's music for `session_id`; report back with playback_started/failed."""
+    """Start the room's music for `session_id`; report back with playback_started/failed.
+
+    ``follow_me``: take over an owned session another room of the account plays (the shell
+    knows the rooms) instead of starting the source. ``resume``: start the source at this
+    track and position rather than from the top.
+    """
 
     session_id: str
     check_idle: bool
     volume: int | None
     shuffle: bool
     source: str | None
+    follow_me: bool = False
+    resume: ResumeFrom | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FadeOut:
+    """Lower the volume of the owned session step by step until `ends_at` (then it ends)."""
+
+    session_id: str
+    ends_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CancelFade:
+    """Motion came back during the fade: stop fading and put the volume back."""
+
+    session_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -491,7 +583,49 @@ class EndPlayback:
     late: bool = False
 
 
-type Decision = SessionStarted | StartPlayback | EndPlayback
+type Decision = SessionStarted | StartPlayback | EndPlayback | FadeOut | CancelFade
+
+
+@dataclass(frozen=True, slots=True)
+class ResumePoint:
+    """The end of a room's last owned session, kept for `resume_minutes`.
+
+    Written when the session ends (`item_uri` None); completed by `position_saved` from the
+    playback read the end makes. Only a complete point is resumed.
+    """
+
+    session_id: str
+    ended: datetime
+    source: str
+    item_uri: str | None = None
+    position_ms: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON primitives."""
+        return {
+            "session_id": self.session_id,
+            "ended": self.ended.isoformat(),
+            "source": self.source,
+            "item_uri": self.item_uri,
+            "position_ms": self.position_ms,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ResumePoint:
+        """Inverse of `to_dict`; ValueError on bad input."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a mapping, not {data!r}")
+        position = data.get("position_ms")
+        try:
+            return cls(
+                session_id=_parse_str(data["session_id"]),
+                ended=_parse_dt(data["ended"]),
+                source=_parse_str(data["source"]),
+                item_uri=_parse_opt_str(data.get("item_uri")),
+                position_ms=None if position is None else _parse_int(position),
+            )
+        except KeyError as err:
+            raise ValueError(f"bad resume data: {err!r}") from err
 
 
 # --- state -------------------------------------------------------------------------------------
@@ -511,10 +645,11 @@ class SensorState:
     last_motion: datetime | None = None
     last_skip_reason: SkipReason | None = None
     error: str | None = None
+    resume: ResumePoint | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON primitives."""
-        return {
+        """Plain JSON primitives (``resume`` only when there is a point to resume)."""
+        data: dict[str, Any] = {
             "enabled": self.enabled,
             "snoozed_until": _iso(self.snoozed_until),
             "cooldown_until": _iso(self.cooldown_until),
@@ -528,6 +663,9 @@ class SensorState:
             ),
             "error": self.error,
         }
+        if self.resume is not None:
+            data["resume"] = self.resume.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SensorState:
@@ -536,6 +674,7 @@ class SensorState:
             raise ValueError(f"expected a mapping, not {data!r}")
         session = data.get("session")
         skip = data.get("last_skip_reason")
+        resume = data.get("resume")
         return cls(
             enabled=_parse_bool(data.get("enabled", True)),
             snoozed_until=_parse_opt_dt(data.get("snoozed_until")),
@@ -547,6 +686,7 @@ class SensorState:
             last_motion=_parse_opt_dt(data.get("last_motion")),
             last_skip_reason=None if skip is None else SkipReason(skip),
             error=_parse_opt_str(data.get("error")),
+            resume=None if resume is None else ResumePoint.from_dict(resume),
         )
 
 
@@ -685,6 +825,7 @@ class SensorEngine:
             state.presence_since = now
             if session is not None:
                 session.presence_ended = None
+                decisions += self._cancel_fade(session)
         if not trusted:
             return decisions
         self._count_motion(now)
@@ -704,6 +845,8 @@ class SensorEngine:
         self._count_motion(now)
         if state.session is None:
             decisions += self._try_start(now, wait=False)
+        elif not state.presence:
+            decisions += self._cancel_fade(state.session)
         if state.session is not None and not state.presence:
             state.session.presence_ended = now
         return decisions
@@ -776,6 +919,7 @@ class SensorEngine:
         if session is not None:
             if present:
                 session.presence_ended = None
+                decisions += self._cancel_fade(session)
             elif session.presence_ended is None:
                 session.presence_ended = now
         return decisions
@@ -809,6 +953,30 @@ class SensorEngine:
         late = dataclasses.replace(record, owned=True, device_id=device_id, context_uri=context_uri)
         return [*decisions, EndPlayback(late, late=True)]
 
+    def moved(self, now: datetime, moved_to: str) -> list[Decision]:
+        """Another room took this room's music over: end an owned session as MOVED.
+
+        The end asks for no pause (the music plays on in `moved_to`) and starts no cooldown,
+        so walking back can bring the music back at once. Observed sessions and starts still
+        in flight never move: nothing happens.
+        """
+        now = _utc(now)
+        decisions = self._advance(now)
+        session = self.state.session
+        if session is None or session.owned is not True:
+            return decisions
+        return decisions + self._end(now, EndReason.MOVED, moved_to=moved_to)
+
+    def position_saved(
+        self, session_id: str, *, item_uri: str | None, position_ms: int | None
+    ) -> None:
+        """The last read at the end of `session_id`: where to resume within resume_minutes."""
+        point = self.state.resume
+        if point is None or point.session_id != session_id or item_uri is None:
+            return
+        position = 0 if position_ms is None or position_ms < 0 else position_ms
+        self.state.resume = dataclasses.replace(point, item_uri=item_uri, position_ms=position)
+
     def playback_failed(self, now: datetime, session_id: str, error: str) -> list[Decision]:
         """Take a failed StartPlayback: discard the session and show the error."""
         now = _utc(now)
@@ -831,18 +999,58 @@ class SensorEngine:
             if state.session is None and state.presence:
                 decisions += self._try_start(now, wait=False)
         session = state.session
-        if session is not None:
+        if session is not None and session.fade_ends is not None:
+            if session.fade_ends <= now:
+                decisions += self._end(now, session.fade_reason or EndReason.TIMEOUT)
+        elif session is not None:
             max_end = session.max_end(self.options)
             deadline = session.deadline(self.options)
             if max_end <= now and (deadline is None or max_end <= deadline):
-                decisions += self._end(now, EndReason.MAX_DURATION)
+                decisions += self._fade_or_end(now, max_end, EndReason.MAX_DURATION)
             elif deadline is not None and deadline <= now:
-                decisions += self._end(now, EndReason.TIMEOUT)
+                decisions += self._fade_or_end(now, deadline, EndReason.TIMEOUT)
         if state.snoozed_until is not None and state.snoozed_until <= now:
             state.snoozed_until = None
         if state.cooldown_until is not None and state.cooldown_until <= now:
             state.cooldown_until = None
         return decisions
+
+    def _fade_or_end(self, now: datetime, due: datetime, reason: EndReason) -> list[Decision]:
+        """At the deadline (`due`): fade an owned session out first when fade_out is set.
+
+        The fade runs from `due` (not from a late tick), so after a long pause (a restart)
+        the session ends at once rather than fading late.
+        """
+        session = self.state.session
+        assert session is not None
+        fade_ends = due + self.options.fade_out
+        if session.owned is True and fade_ends > now:
+            session.fade_ends = fade_ends
+            session.fade_reason = reason
+            return [FadeOut(session.session_id, fade_ends)]
+        return self._end(now, reason)
+
+    @staticmethod
+    def _cancel_fade(session: Session) -> list[Decision]:
+        """Motion is back: a timeout fade stops and the session goes on (a max-length one ends)."""
+        if session.fade_ends is None or session.fade_reason is not EndReason.TIMEOUT:
+            return []
+        session.fade_ends = None
+        session.fade_reason = None
+        return [CancelFade(session.session_id)]
+
+    def _resume_from(self, now: datetime) -> ResumeFrom | None:
+        """Where to resume: the last owned end of the same source, within resume_window."""
+        point, options = self.state.resume, self.options
+        if (
+            point is None
+            or point.item_uri is None
+            or point.position_ms is None
+            or point.source != options.source
+            or now - point.ended > options.resume_window
+        ):
+            return None
+        return ResumeFrom(point.item_uri, point.position_ms)
 
     def _count_motion(self, now: datetime) -> None:
         self.state.last_motion = now
@@ -892,6 +1100,8 @@ class SensorEngine:
         state.session = session
         state.pending_start = None
         state.last_skip_reason = None
+        resume = self._resume_from(now)
+        state.resume = None
         return [
             SessionStarted(dataclasses.replace(session)),
             StartPlayback(
@@ -900,12 +1110,17 @@ class SensorEngine:
                 volume=options.start_volume(now),
                 shuffle=options.shuffle,
                 source=options.source,
+                follow_me=options.follow_me,
+                resume=resume,
             ),
         ]
 
-    def _end(self, now: datetime, reason: EndReason) -> list[Decision]:
+    def _end(
+        self, now: datetime, reason: EndReason, *, moved_to: str | None = None
+    ) -> list[Decision]:
         state = self.state
         session = state.session
+        options = self.options
         if session is None:
             return []
         record = SessionRecord(
@@ -917,10 +1132,23 @@ class SensorEngine:
             reason=reason,
             device_id=session.device_id,
             context_uri=session.context_uri,
+            moved_to=moved_to,
         )
         if session.owned is None:
             self._in_flight.remember(record)
         state.session = None
-        cooldown = self.options.cooldown
+        # Only an owned session we pause can be resumed; position_saved completes the point.
+        source = options.source
+        state.resume = None
+        if (
+            session.owned is True
+            and reason is not EndReason.MOVED
+            and options.resume_window > timedelta(0)
+            and source is not None
+        ):
+            state.resume = ResumePoint(session.session_id, now, source)
+        cooldown = options.cooldown
+        if reason is EndReason.MOVED:
+            cooldown = timedelta(0)  # the music did not stop: walking back may take it back
         state.cooldown_until = now + cooldown if cooldown > timedelta(0) else None
         return [EndPlayback(record)]

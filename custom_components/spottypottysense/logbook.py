@@ -17,6 +17,7 @@ _REASONS = {
     "disabled": "the sensor was switched off",
     "released": "someone else took over playback",
     "removed": "the sensor was removed",
+    "moved": "the music moved to another room",
 }
 _ERRORS = {
     "device_not_found": "the speaker was not found",
@@ -55,6 +56,8 @@ def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
     if kind == EVENT_SESSION_ENDED:
         reason = str(data.get("reason"))
         why = _REASONS.get(reason, reason)
+        if reason == "moved" and data.get("moved_to"):
+            why = f"the music moved to {data['moved_to']}"
         length = _duration(data.get("duration"))
         if length is None:
             return name, f"ended the session because {why}"

@@ -19,7 +19,7 @@ from .controller import SensorController
 from .engine import SensorState, SessionRecord
 from .history import prune
 from .runtime import SpottyPottySenseConfigEntry
-from .spotify_api import SpotifyClient, SpotifyDevice
+from .spotify_api import SpotifyClient
 from .storage import SAVE_DELAY, SessionStore
 
 _LOGGER = logging.getLogger(__name__)
@@ -130,17 +130,30 @@ class SessionManager:
         return lambda: self._added_listeners.discard(listener)
 
     @callback
-    def update_speaker(self, subentry: ConfigSubentry, device: SpotifyDevice) -> None:
+    def update_speaker(self, subentry: ConfigSubentry, device_id: str, name: str) -> None:
         """Save a speaker's new Spotify id (found again by its name)."""
         self.hass.config_entries.async_update_subentry(
             self.entry,
             subentry,
             data={
                 **subentry.data,
-                CONF_SPOTIFY_DEVICE_ID: device.device_id,
-                CONF_SPOTIFY_DEVICE_NAME: device.name,
+                CONF_SPOTIFY_DEVICE_ID: device_id,
+                CONF_SPOTIFY_DEVICE_NAME: name,
             },
         )
+
+    def owned_sessions_elsewhere(
+        self, room: SensorController, target_id: str
+    ) -> list[SensorController]:
+        """Other rooms whose owned session plays on another speaker (follow_me may take one)."""
+        return [
+            other
+            for other in self.controllers.values()
+            if other is not room
+            and (session := other.session) is not None
+            and session.owned is True
+            and session.device_id not in (None, target_id)
+        ]
 
     # ---- history and storage ----------------------------------------------------------------
 

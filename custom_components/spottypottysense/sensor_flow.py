@@ -5,8 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from homeassistant.components.media_player.const import (
+    DOMAIN as MEDIA_PLAYER_DOMAIN,
+    MediaPlayerEntityFeature,
+)
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
-from homeassistant.const import CONF_NAME, Platform
+from homeassistant.const import ATTR_SUPPORTED_FEATURES, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, split_entity_id, valid_entity_id
 from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.util import dt as dt_util
@@ -14,7 +18,10 @@ import voluptuous as vol
 
 from .const import (
     CONF_COOLDOWN_MINUTES,
+    CONF_FADE_OUT_SECONDS,
+    CONF_FOLLOW_ME,
     CONF_MAX_SESSION_MINUTES,
+    CONF_MEDIA_PLAYER_ENTITY,
     CONF_MIN_PRESENCE_SECONDS,
     CONF_MOTION_ENTITIES,
     CONF_ONLY_WHEN_IDLE,
@@ -24,17 +31,21 @@ from .const import (
     CONF_QUIET_MODE,
     CONF_QUIET_START,
     CONF_QUIET_VOLUME,
+    CONF_RESUME_MINUTES,
     CONF_SHUFFLE,
     CONF_SOURCE,
     CONF_SPOTIFY_DEVICE_ID,
     CONF_SPOTIFY_DEVICE_NAME,
     CONF_TIMEOUT_MINUTES,
     CONF_VOLUME,
+    CONF_WAKE_ENTITY,
     DEFAULTS,
     MOTION_DEVICE_CLASSES,
 )
 from .quiet_hours import WEEKDAYS, QuietMode
 from .runtime import SpottyPottySenseConfigEntry
+from .speaker import SpeakerKind
+from .speaker_factory import speaker_kind
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
 from .spotify_uri import normalize_source
 
@@ -46,6 +57,8 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     CONF_COOLDOWN_MINUTES: (0, 60),
     CONF_MIN_PRESENCE_SECONDS: (0, 300),
     CONF_MAX_SESSION_MINUTES: (5, 600),
+    CONF_RESUME_MINUTES: (0, 120),
+    CONF_FADE_OUT_SECONDS: (0, 30),
 }
 _OPTIONAL_NUMBERS = (CONF_VOLUME, CONF_QUIET_VOLUME)
 
@@ -116,8 +129,13 @@ def validate_sensor_input(
     user_input: dict[str, Any],
     devices: dict[str, SpotifyDevice],
     saved: dict[str, Any],
+    *,
+    kind: SpeakerKind = SpeakerKind.SPOTIFY,
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    """Check the form and return (subentry data, errors keyed by field)."""
+    """Check the form and return (subentry data, errors keyed by field).
+
+    The media player checks need Home Assistant's states: `validate_speaker_entities`.
+    """
     errors: dict[str, str] = {}
     data = {**user_input}
     if not str(data.pop(CONF_NAME, "")).strip():
@@ -131,14 +149,12 @@ def validate_sensor_input(
         data[CONF_SOURCE] = normalize_source(data.get(CONF_SOURCE)) or ""
     except ValueError:
         errors[CONF_SOURCE] = "invalid_source"
-    device_id = data.get(CONF_SPOTIFY_DEVICE_ID)
-    if device_id in devices:
-        data[CONF_SPOTIFY_DEVICE_NAME] = devices[device_id].name
-    elif device_id is not None and device_id == saved.get(CONF_SPOTIFY_DEVICE_ID):
-        # The saved speaker is asleep right now; keep it (it is found again by name later).
-        data[CONF_SPOTIFY_DEVICE_NAME] = saved.get(CONF_SPOTIFY_DEVICE_NAME, "")
+    if kind is SpeakerKind.SPOTIFY:
+        _validate_spotify_device(data, devices, saved, errors)
     else:
-        errors[CONF_SPOTIFY_DEVICE_ID] = "device_missing"
+        # Exactly one speaker: a media player room has no Spotify Connect device (and no wake).
+        for key in (CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, CONF_WAKE_ENTITY):
+            data.pop(key, None)
     for key in (CONF_QUIET_START, CONF_QUIET_END):
         if data.get(key):
             # The time selector also accepts "HH:MM"; store "HH:MM:SS" as documented.
@@ -154,6 +170,8 @@ def validate_sensor_input(
     for key, bounds in NUMBER_BOUNDS.items():
         if key in _OPTIONAL_NUMBERS and data.get(key) is None:
             continue
+        if key not in data:
+            continue  # older rooms (and API clients) may leave out the newer options
         if (number := _whole_number(data[key], bounds)) is None:
             errors[key] = "invalid_number"
         else:
@@ -162,6 +180,48 @@ def validate_sensor_input(
     for key in (CONF_VOLUME, CONF_QUIET_START, CONF_QUIET_END, CONF_QUIET_VOLUME):
         data.setdefault(key, None)
     return data, errors
+
+
+def _validate_spotify_device(
+    data: dict[str, Any],
+    devices: dict[str, SpotifyDevice],
+    saved: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    data.pop(CONF_MEDIA_PLAYER_ENTITY, None)
+    data[CONF_WAKE_ENTITY] = data.get(CONF_WAKE_ENTITY) or None
+    device_id = data.get(CONF_SPOTIFY_DEVICE_ID)
+    if device_id in devices:
+        data[CONF_SPOTIFY_DEVICE_NAME] = devices[device_id].name
+    elif device_id is not None and device_id == saved.get(CONF_SPOTIFY_DEVICE_ID):
+        # The saved speaker is asleep right now; keep it (it is found again by name later).
+        data[CONF_SPOTIFY_DEVICE_NAME] = saved.get(CONF_SPOTIFY_DEVICE_NAME, "")
+    else:
+        errors[CONF_SPOTIFY_DEVICE_ID] = "device_missing"
+
+
+def validate_speaker_entities(
+    hass: HomeAssistant, data: dict[str, Any], kind: SpeakerKind
+) -> dict[str, str]:
+    """The media player must exist and play media; a wake entity must be a media player.
+
+    The selectors filter these already, but the flow can also be driven through the API.
+    """
+    errors: dict[str, str] = {}
+    if kind is SpeakerKind.MEDIA_PLAYER:
+        entity_id = data.get(CONF_MEDIA_PLAYER_ENTITY)
+        state = hass.states.get(entity_id) if isinstance(entity_id, str) else None
+        if state is None or state.domain != MEDIA_PLAYER_DOMAIN:
+            errors[CONF_MEDIA_PLAYER_ENTITY] = "player_not_found"
+        elif not int(state.attributes.get(ATTR_SUPPORTED_FEATURES) or 0) & (
+            MediaPlayerEntityFeature.PLAY_MEDIA
+        ):
+            errors[CONF_MEDIA_PLAYER_ENTITY] = "player_cannot_play_media"
+    elif (wake := data.get(CONF_WAKE_ENTITY)) is not None:
+        state = hass.states.get(wake) if isinstance(wake, str) else None
+        if state is None or state.domain != MEDIA_PLAYER_DOMAIN:
+            errors[CONF_WAKE_ENTITY] = "player_not_found"
+    return errors
 
 
 def _parse_time(value: str) -> str:
@@ -173,16 +233,37 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
     """Add or reconfigure a room: motion entities, speaker, what to play, timing, quiet hours."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add a motion sensor."""
-        return await self._async_step_sensor(user_input)
+        """Add a motion sensor: first the kind of speaker it plays on."""
+        return self._speaker_menu("user")
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a motion sensor; the running session continues with the new options."""
-        return await self._async_step_sensor(user_input)
+        """Change a motion sensor (also its kind of speaker); the session continues."""
+        return self._speaker_menu("reconfigure")
 
-    async def _async_step_sensor(self, user_input: dict[str, Any] | None) -> SubentryFlowResult:
+    def _speaker_menu(self, step_id: str) -> SubentryFlowResult:
+        if self._get_entry().state is not ConfigEntryState.LOADED:
+            return self.async_abort(reason="entry_not_loaded")
+        return self.async_show_menu(
+            step_id=step_id, menu_options=[kind.value for kind in SpeakerKind]
+        )
+
+    async def async_step_spotify(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The room's options, playing on a Spotify Connect device."""
+        return await self._async_step_sensor(user_input, SpeakerKind.SPOTIFY)
+
+    async def async_step_media_player(
+        self, user_input: dict[str, Any] | None = None
+    ) -> SubentryFlowResult:
+        """The room's options, playing on a Home Assistant media player."""
+        return await self._async_step_sensor(user_input, SpeakerKind.MEDIA_PLAYER)
+
+    async def _async_step_sensor(
+        self, user_input: dict[str, Any] | None, kind: SpeakerKind
+    ) -> SubentryFlowResult:
         entry: SpottyPottySenseConfigEntry = self._get_entry()
         if entry.state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
@@ -194,7 +275,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
             saved, title = dict(subentry.data), subentry.title
         client = entry.runtime_data.client
         try:
-            devices = await client.devices()
+            devices = await client.devices() if kind is SpeakerKind.SPOTIFY else []
             playlists = await client.playlists()
         except SpotifyApiError:
             return self.async_abort(reason="cannot_connect")
@@ -202,8 +283,13 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
 
         errors: dict[str, str] = {}
         suggested: dict[str, Any] = {**DEFAULTS, **saved, CONF_NAME: title}
+        if saved and speaker_kind(saved) is not kind:
+            # Switching kinds: nothing of the other kind's speaker is offered.
+            for key in (CONF_SPOTIFY_DEVICE_ID, CONF_MEDIA_PLAYER_ENTITY, CONF_WAKE_ENTITY):
+                suggested.pop(key, None)
         if user_input is not None:
-            data, errors = validate_sensor_input(self.hass, user_input, by_id, saved)
+            data, errors = validate_sensor_input(self.hass, user_input, by_id, saved, kind=kind)
+            errors.update(validate_speaker_entities(self.hass, data, kind))
             if not errors:
                 if reconfiguring:
                     return self.async_update_and_abort(
@@ -216,9 +302,9 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
             # Show what the user sent, as sent: a field they cleared stays empty.
             suggested = dict(user_input)
 
-        schema = self._schema(devices, playlists, saved)
+        schema = self._schema(devices, playlists, saved, kind)
         return self.async_show_form(
-            step_id="reconfigure" if reconfiguring else "user",
+            step_id=kind.value,
             data_schema=self.add_suggested_values_to_schema(
                 schema, {key: value for key, value in suggested.items() if value is not None}
             ),
@@ -227,11 +313,37 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
 
     @staticmethod
     def _schema(
-        devices: list[SpotifyDevice], playlists: list[Playlist], saved: dict[str, Any]
+        devices: list[SpotifyDevice],
+        playlists: list[Playlist],
+        saved: dict[str, Any],
+        kind: SpeakerKind,
     ) -> vol.Schema:
-        device_options = _device_options(
-            devices, saved.get(CONF_SPOTIFY_DEVICE_ID), saved.get(CONF_SPOTIFY_DEVICE_NAME)
-        )
+        speaker: dict[vol.Marker, Any]
+        if kind is SpeakerKind.SPOTIFY:
+            device_options = _device_options(
+                devices, saved.get(CONF_SPOTIFY_DEVICE_ID), saved.get(CONF_SPOTIFY_DEVICE_NAME)
+            )
+            speaker = {
+                vol.Required(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=device_options, mode=selector.SelectSelectorMode.DROPDOWN
+                    )
+                ),
+                vol.Optional(CONF_WAKE_ENTITY): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain=MEDIA_PLAYER_DOMAIN)
+                ),
+            }
+        else:
+            speaker = {
+                vol.Required(CONF_MEDIA_PLAYER_ENTITY): selector.EntitySelector(
+                    selector.EntitySelectorConfig(
+                        filter=selector.EntityWithDeviceFilterSelectorConfig(
+                            domain=MEDIA_PLAYER_DOMAIN,
+                            supported_features=["media_player.MediaPlayerEntityFeature.PLAY_MEDIA"],
+                        )
+                    )
+                ),
+            }
         playlist_options = [
             selector.SelectOptionDict(value=playlist.uri, label=playlist.name)
             for playlist in playlists
@@ -247,11 +359,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         multiple=True,
                     )
                 ),
-                vol.Required(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
-                    selector.SelectSelectorConfig(
-                        options=device_options, mode=selector.SelectSelectorMode.DROPDOWN
-                    )
-                ),
+                **speaker,
                 vol.Optional(CONF_SOURCE): selector.SelectSelector(
                     selector.SelectSelectorConfig(
                         options=playlist_options,
@@ -266,6 +374,10 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                 vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(CONF_MIN_PRESENCE_SECONDS, "s"),
                 vol.Required(CONF_MAX_SESSION_MINUTES): _number(CONF_MAX_SESSION_MINUTES, "min"),
                 vol.Required(CONF_ONLY_WHEN_IDLE): selector.BooleanSelector(),
+                # Added later than the rest: a default keeps older forms and automations valid.
+                vol.Required(CONF_FOLLOW_ME, default=False): selector.BooleanSelector(),
+                vol.Required(CONF_RESUME_MINUTES, default=0): _number(CONF_RESUME_MINUTES, "min"),
+                vol.Required(CONF_FADE_OUT_SECONDS, default=0): _number(CONF_FADE_OUT_SECONDS, "s"),
                 vol.Required(CONF_QUIET_HOURS_ENABLED): selector.BooleanSelector(),
                 vol.Optional(CONF_QUIET_START): selector.TimeSelector(),
                 vol.Optional(CONF_QUIET_END): selector.TimeSelector(),

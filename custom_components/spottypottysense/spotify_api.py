@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final
 
 import requests
 import spotipy
+from urllib3.exceptions import ConnectTimeoutError
 
 from .const import SPOTIFY_API_URL
 
@@ -61,9 +62,17 @@ class SpotifyApiError(Exception):
 
 
 class SpotifyConnectionError(SpotifyApiError):
-    """Spotify could not be reached: timeouts, connection errors, 5xx after the retries."""
+    """Spotify could not be reached: timeouts, connection errors, 5xx after the retries.
+
+    ``may_have_acted``: the request left and Spotify may have carried it out although no
+    answer came back (a 5xx, a read timeout, a connection reset after sending).
+    """
 
     translation_key: ClassVar[str] = "cannot_connect"
+
+    def __init__(self, message: str = "", *, may_have_acted: bool = False) -> None:
+        super().__init__(message)
+        self.may_have_acted = may_have_acted
 
 
 class SpotifyAuthError(SpotifyApiError):
@@ -344,6 +353,18 @@ def _retry_after(headers: Mapping[str, str] | None) -> float:
     return max(0.0, seconds)
 
 
+def _may_have_been_sent(err: requests.RequestException) -> bool:
+    """False only when the request certainly never reached Spotify (no connection made)."""
+    if isinstance(err, requests.ConnectTimeout):
+        return False
+    if isinstance(err, requests.ConnectionError) and err.args:
+        # urllib3 wraps "could not connect" (refused, DNS, connect timeout) in MaxRetryError.
+        reason = getattr(err.args[0], "reason", err.args[0])
+        if isinstance(reason, ConnectTimeoutError):  # NewConnectionError is one too
+            return False
+    return True
+
+
 def _spotify_message(err: spotipy.SpotifyException) -> str:
     """Spotify's own error text, without the URL spotipy puts in front of it."""
     return str(err.msg).rsplit(":\n ", 1)[-1]
@@ -425,8 +446,11 @@ class SpotifyClient:
             offset_body = {"uri": offset}
         elif offset is not None:
             offset_body = {"position": offset}
+        # Not replayed after a 5xx or a lost answer: Spotify may have started it already, and a
+        # second play restarts the playlist. The caller reads the playback to find out instead.
         await self._call(
             "start_playback",
+            replay_safe=False,
             device_id=device_id,
             context_uri=context_uri,
             uris=list(uris) if uris is not None else None,
@@ -500,8 +524,23 @@ class SpotifyClient:
 
     # -- transport -------------------------------------------------------------------------------
 
-    async def _call(self, method: str, *args: Any, target: str | None = None, **kwargs: Any) -> Any:
-        """Run one spotipy call with this module's retry rules; see the module docstring."""
+    async def sleep(self, seconds: float) -> None:
+        """Wait with the client's own sleep (tests replace it, so no test really waits)."""
+        await self._sleep(seconds)
+
+    async def _call(
+        self,
+        method: str,
+        *args: Any,
+        target: str | None = None,
+        replay_safe: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """Run one spotipy call with this module's retry rules; see the module docstring.
+
+        ``replay_safe=False`` (a play): a failure after the request may have reached Spotify
+        is raised at once as ``SpotifyConnectionError(may_have_acted=True)``, never retried.
+        """
         what = f"GET {args[0]}" if method == "_get" else method  # for messages and logs
         force_refresh = False
         refreshed = False
@@ -542,6 +581,10 @@ class SpotifyClient:
                     _LOGGER.debug("%s: 429, waiting %g s", what, retry_after)
                     continue
                 if status >= 500:
+                    if not replay_safe:
+                        raise SpotifyConnectionError(
+                            f"{what}: HTTP {status}, not replayed", may_have_acted=True
+                        ) from None
                     transient_tries += 1
                     await self._backoff_or_raise(
                         what, f"HTTP {status}", transient_tries, cause=None
@@ -556,6 +599,10 @@ class SpotifyClient:
                     ) from None
                 raise SpotifyApiError(message) from None
             except requests.RequestException as err:
+                if not replay_safe and _may_have_been_sent(err):
+                    raise SpotifyConnectionError(
+                        f"{what}: {type(err).__name__}, not replayed", may_have_acted=True
+                    ) from err
                 transient_tries += 1
                 await self._backoff_or_raise(what, type(err).__name__, transient_tries, cause=err)
 

@@ -45,3 +45,12 @@ def is_context(uri: str) -> bool:
     """
     parts = uri.split(":")
     return (len(parts) == 3 and parts[1] in CONTEXT_TYPES) or bool(_COLLECTION.match(uri))
+
+
+def starts_at_item(uri: str) -> bool:
+    """Whether playback of `uri` can start at one of its items (Spotify's ``offset``).
+
+    Spotify takes an offset only for albums and playlists.
+    """
+    parts = uri.split(":")
+    return len(parts) == 3 and parts[1] in ("playlist", "album")
