@@ -52,6 +52,7 @@ _LOGGER = logging.getLogger(__name__)
 
 LISTENING_REFRESH = timedelta(minutes=1)
 _EDGE = frozenset((STATE_ON, STATE_OFF))
+_CATCH_UP_STEPS = 8
 DRAIN_ROUNDS = 3
 DRAIN_TIMEOUT = 10  # seconds per round; the client's own timeout is 10 s a request
 
@@ -260,7 +261,17 @@ class SensorController:
     @callback
     def _on_timer(self, now: datetime) -> None:
         self._unsub_timer = None
-        self._apply(self.engine.tick(now))
+        decisions = self.engine.tick(now)
+        # A timer kept for an earlier moment fired late: carry out, at their own instants,
+        # what fell due since (bounded: each step moves strictly forward).
+        current = dt_util.utcnow()
+        for _ in range(_CATCH_UP_STEPS):
+            due = self.engine.next_wakeup(current)
+            if due is None or not now < due <= current:
+                break
+            now = due
+            decisions += self.engine.tick(due)
+        self._apply(decisions)
 
     # ---- carrying out decisions ---------------------------------------------------------------
 
@@ -425,12 +436,19 @@ class SensorController:
 
     def _reschedule(self) -> None:
         when = self.engine.next_wakeup(dt_util.utcnow())
-        if self._unsub_timer is not None and when == self._timer_at:
-            return  # already set for that moment (repeated motion changes nothing here)
-        self._cancel_timer()
-        self._timer_at = when
-        if when is not None:
-            self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
+        # A timer already set at or before that moment is kept: when it fires, tick() carries
+        # out what is due and sets the next one. Flapping motion (a deadline, none, a later
+        # deadline) so re-arms no timer at all.
+        if (
+            self._unsub_timer is None
+            or when is None
+            or self._timer_at is None
+            or self._timer_at > when
+        ):
+            self._cancel_timer()
+            self._timer_at = when
+            if when is not None:
+                self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
         if self.engine.session is not None:
             if self._unsub_ticker is None:
                 self._unsub_ticker = async_track_time_interval(
