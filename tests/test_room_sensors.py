@@ -277,3 +277,15 @@ async def test_the_time_zone_listener_is_released_at_unload(
     await hass.config.async_update(time_zone="Asia/Tokyo")
     await hass.async_block_till_done()
     assert manager._time_zone is dt_util.get_time_zone("UTC")
+
+
+@pytest.mark.parametrize("sensors", [QUIET])
+async def test_other_core_config_changes_leave_the_rooms_alone(
+    hass: HomeAssistant, frozen_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
+) -> None:
+    await advance(hass, freezer, timedelta(hours=13, minutes=30))  # 22:30 UTC: quiet
+    assert state_of(hass, STATUS).state == "quiet_hours"
+    await hass.config.async_update(latitude=52.5, longitude=13.4)
+    await hass.async_block_till_done()
+    assert state_of(hass, STATUS).state == "quiet_hours"
+    assert frozen_entry.runtime_data.manager._time_zone is dt_util.get_time_zone("UTC")

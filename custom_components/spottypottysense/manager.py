@@ -50,12 +50,14 @@ class SessionManager:
         """Load the store, create a controller per subentry and follow subentry changes."""
         data = await self.store.async_load_safely()
         self._stored_states = _dict_or_empty(data.get("sensors"), "sensors")
-        raw = data.get("sessions")
-        if raw is not None and not isinstance(raw, list):
+        raw = [data.pop("sessions", None)]
+        del data
+        if raw[0] is not None and not isinstance(raw[0], list):
             _LOGGER.warning("Ignoring malformed stored session history")
-        # Parsing and pruning a large history (an old or copied file) stays off the loop.
+        # Parsing, pruning and freeing a large history (an old or copied file) stay off the
+        # loop: freeing 100,000 parsed records alone takes tens of milliseconds.
         self.history, skipped, pruned = await self.hass.async_add_executor_job(
-            history_from_stored, raw, dt_util.utcnow()
+            _parse_history, raw, dt_util.utcnow()
         )
         if skipped:
             _LOGGER.warning("Skipped %d unreadable stored sessions", skipped)
@@ -218,7 +220,11 @@ class SessionManager:
         async with self._write_lock:  # snapshots are written in the order they were taken
             states, entries = self._snapshot()
             sessions = await self.hass.async_add_executor_job(history_to_stored, entries)
-            await self.store.async_save({"sensors": states, "sessions": sessions})
+            written = [{"sensors": states, "sessions": sessions}]
+            del sessions
+            await self.store.async_save(written[0])
+            # Freeing thousands of dicts takes about a millisecond: do it off the loop too.
+            await self.hass.async_add_executor_job(written.clear)
 
     def _snapshot(self) -> tuple[dict[str, Any], tuple[tuple[str, SessionRecord], ...]]:
         """What to store, as values nobody changes later (fresh dicts, frozen records)."""
@@ -239,6 +245,14 @@ class SessionManager:
             (controller.diagnostics() for controller in self.controllers.values()),
             key=lambda item: str(item["name"]),
         )
+
+
+def _parse_history(raw: list[Any], now: datetime) -> tuple[SessionHistory, int, int]:
+    """In the executor: parse and prune the stored sessions, then let go of them here."""
+    try:
+        return history_from_stored(raw[0], now)
+    finally:
+        raw.clear()
 
 
 def _dict_or_empty(value: Any, what: str) -> dict[str, Any]:
