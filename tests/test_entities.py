@@ -132,7 +132,8 @@ async def test_sensor_metadata(hass: HomeAssistant, loaded_entry: MockConfigEntr
     assert state_of(hass, LAST_MOTION).attributes[ATTR_DEVICE_CLASS] == "timestamp"
     sessions = state_of(hass, SESSIONS_TODAY)
     assert sessions.attributes[ATTR_STATE_CLASS] == "total_increasing"
-    assert sessions.attributes[ATTR_UNIT_OF_MEASUREMENT] == "sessions"
+    # A count with a translated name ("Sessions today"): no unit that reads "1 sessions".
+    assert ATTR_UNIT_OF_MEASUREMENT not in sessions.attributes
     listening = state_of(hass, LISTENING)
     assert listening.attributes[ATTR_DEVICE_CLASS] == "duration"
     assert listening.attributes[ATTR_STATE_CLASS] == "total_increasing"
@@ -161,8 +162,8 @@ async def test_status_and_its_attributes_follow_the_session(
     status = state_of(hass, STATUS)
     assert status.state == "playing"
     assert status.attributes["session_started"] == dt_util.utcnow()
-    # While someone is there, only the longest session length limits it.
-    assert status.attributes["stops_at"] == dt_util.utcnow() + timedelta(minutes=180)
+    # While someone is there the session does not expire: no deadline to show.
+    assert status.attributes["stops_at"] is None
 
     await advance(hass, freezer, timedelta(minutes=3))
     await set_motion(hass, "off")

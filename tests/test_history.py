@@ -10,8 +10,13 @@ import pytest
 
 from custom_components.spottypottysense.engine import EndReason, Session, SessionRecord
 from custom_components.spottypottysense.history import (
+    SessionHistory,
+    TodayTotals,
     daily_totals,
+    history_from_stored,
+    history_to_stored,
     local_midnight,
+    next_local_midnight,
     prune,
     select,
 )
@@ -296,3 +301,137 @@ def test_daily_totals_properties(
         assert daily_totals(records[1:], open_session, NOW, tz) == pytest.approx(
             daily_totals(as_record, None, NOW, tz)
         )
+
+
+# --- the account's history: ordered appends, cheap pruning ---------------------------------
+
+
+def test_history_keeps_end_order_even_when_an_end_arrives_late() -> None:
+    history = SessionHistory()
+    history.add("bath", ending(timedelta(hours=3), "a"))
+    history.add("kitchen", ending(timedelta(hours=1), "c"))
+    history.add("bath", ending(timedelta(hours=2), "b"))  # its pause check took longer
+    assert [r.session_id for _, r in history.snapshot()] == ["a", "b", "c"]
+    assert [r.session_id for r in history.records_of("bath")] == ["a", "b"]
+    assert [r.session_id for r in history.ended_since("bath", NOW - timedelta(hours=2))] == ["b"]
+    assert len(history) == 3
+    history.remove_sensor("bath")
+    assert [r.session_id for _, r in history.snapshot()] == ["c"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    records=records_strategy,
+    max_count=st.integers(0, 50),
+    max_age=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=40)),
+)
+def test_history_prunes_exactly_like_prune(
+    records: list[SessionRecord], max_count: int, max_age: timedelta
+) -> None:
+    history = SessionHistory()
+    for item in records:  # in any order, as ends may arrive
+        history.add("room", item)
+    removed = history.prune(NOW, max_age=max_age, max_count=max_count)
+    expected = prune(records, NOW, max_age=max_age, max_count=max_count)
+    assert [r for _, r in history.snapshot()] == expected
+    assert removed == len(records) - len(expected)
+    assert history.prune(NOW, max_age=max_age, max_count=max_count) == 0
+
+
+def test_stored_history_round_trips_and_skips_what_it_cannot_read() -> None:
+    entries = [("bath", ending(timedelta(days=d), f"d{d}")) for d in (40, 3, 1)]
+    stored = history_to_stored(entries)
+    assert stored[1] == {"sensor": "bath", **entries[1][1].to_dict()}
+    history, skipped, pruned = history_from_stored([*stored, {"sensor": "bath"}, 7], NOW)
+    assert (skipped, pruned) == (2, 1)  # two unreadable, one older than 30 days
+    assert [r.session_id for _, r in history.snapshot()] == ["d3", "d1"]
+    assert history_from_stored(None, NOW)[1:] == (0, 0)
+    assert len(history_from_stored({"not": "a list"}, NOW)[0]) == 0
+
+
+# --- today's totals, kept as sessions end -----------------------------------------------------
+
+
+def test_next_local_midnight_across_dst() -> None:
+    assert next_local_midnight(utc(2026, 3, 28, 12), BERLIN) == utc(2026, 3, 28, 23)
+    assert next_local_midnight(utc(2026, 10, 25, 12), BERLIN) == utc(2026, 10, 25, 23)
+    assert next_local_midnight(utc(2026, 9, 5, 12), SANTIAGO) == utc(2026, 9, 6, 4)
+
+
+class _Room:
+    """A room's history as the controller exposes it to its totals."""
+
+    def __init__(self) -> None:
+        self.records: list[SessionRecord] = []
+        self.recounts = 0
+
+    def ended_since(self, since: datetime) -> list[SessionRecord]:
+        self.recounts += 1
+        return [r for r in self.records if r.ended >= since]
+
+    def end(self, totals: TodayTotals, item: SessionRecord, tz: ZoneInfo) -> None:
+        totals.add(item, item.ended, tz)
+        self.records.append(item)
+
+
+def test_today_counts_sessions_as_they_end_without_reading_the_history_again() -> None:
+    room = _Room()
+    room.records = [record(utc(2026, 6, 1, 8), utc(2026, 6, 1, 8, 20), "morning")]
+    totals = TodayTotals(room.ended_since)
+    assert totals.read(None, utc(2026, 6, 1, 9), UTC) == (1, 20.0)
+    room.end(totals, record(utc(2026, 6, 1, 9), utc(2026, 6, 1, 9, 30), "second"), UTC)
+    assert totals.read(None, utc(2026, 6, 1, 10), UTC) == (2, 50.0)
+    assert room.recounts == 1  # only the first read counted the history
+
+
+def test_today_resets_at_midnight_and_counts_a_session_across_it() -> None:
+    room = _Room()
+    totals = TodayTotals(room.ended_since)
+    room.end(totals, record(utc(2026, 6, 1, 20), utc(2026, 6, 1, 20, 10)), BERLIN)
+    assert totals.read(None, utc(2026, 6, 1, 21, 59), BERLIN) == (1, 10.0)  # 23:59 CEST
+    # 00:00 CEST: a new day, nothing yet; a session from 23:50 to 00:05 counts 5 minutes.
+    assert totals.read(None, utc(2026, 6, 1, 22), BERLIN) == (0, 0.0)
+    room.end(totals, record(utc(2026, 6, 1, 21, 50), utc(2026, 6, 1, 22, 5)), BERLIN)
+    assert totals.read(None, utc(2026, 6, 1, 22, 10), BERLIN) == (0, 5.0)
+    assert room.recounts == 1
+
+
+def test_today_includes_the_open_session_in_whole_minutes() -> None:
+    room = _Room()
+    totals = TodayTotals(room.ended_since)
+    room.end(totals, record(utc(2026, 6, 1, 8), utc(2026, 6, 1, 8, 0, 30)), UTC)
+    open_session = Session("open", utc(2026, 6, 1, 9))
+    assert totals.read(open_session, utc(2026, 6, 1, 9), UTC) == (2, 0.5)
+    assert totals.read(open_session, utc(2026, 6, 1, 9, 0, 59), UTC) == (2, 0.5)
+    assert totals.read(open_session, utc(2026, 6, 1, 9, 1), UTC) == (2, 1.5)
+    # A session open since yesterday counts from midnight, and not as started today.
+    since_yesterday = Session("open", utc(2026, 5, 31, 23, 30))
+    assert totals.read(since_yesterday, utc(2026, 6, 1, 9), UTC) == (1, 540.5)
+
+
+def test_today_recounts_after_a_time_zone_change_or_when_the_clock_goes_back() -> None:
+    room = _Room()
+    room.records = [record(utc(2026, 5, 31, 22, 30), utc(2026, 5, 31, 23))]  # 00:30 CEST
+    totals = TodayTotals(room.ended_since)
+    assert totals.read(None, utc(2026, 6, 1, 7), UTC) == (0, 0.0)
+    assert totals.read(None, utc(2026, 6, 1, 7), BERLIN) == (1, 30.0)
+    totals.invalidate()
+    assert totals.read(None, utc(2026, 6, 1, 7), BERLIN) == (1, 30.0)
+    # The clock went back to the day before: that day is counted again.
+    assert totals.read(None, utc(2026, 5, 31, 21), BERLIN) == (0, 0.0)
+    assert room.recounts == 4
+
+
+@settings(max_examples=150, deadline=None)
+@given(records=records_strategy, tz=st.sampled_from([BERLIN, NEW_YORK, SANTIAGO, UTC]))
+def test_today_kept_incrementally_equals_a_full_count(
+    records: list[SessionRecord], tz: ZoneInfo
+) -> None:
+    """Ending sessions one by one, reading in between, gives what counting them all gives."""
+    room = _Room()
+    totals = TodayTotals(room.ended_since)
+    for item in sorted(records, key=lambda r: r.ended):
+        room.end(totals, item, tz)
+        expected = daily_totals(room.records, None, item.ended, tz)
+        assert totals.read(None, item.ended, tz) == pytest.approx(expected)
+    assert totals.read(None, NOW, tz) == pytest.approx(daily_totals(records, None, NOW, tz))

@@ -138,7 +138,7 @@ async def test_new_motion_cancels_the_deadline(
     await _set(hass, MOTION, "on")
     await _advance(hass, freezer, timedelta(minutes=10))
     assert _status(hass) == "playing"
-    assert hass.states.get(STATUS).attributes["stops_at"] is not None  # max duration only
+    assert hass.states.get(STATUS).attributes["stops_at"] is None  # someone is there
     assert speaker.requests_to("PUT", "/me/player/pause") == []
 
 

@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.const import STATE_ON
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import (
@@ -44,7 +44,7 @@ from .engine import (
     is_still_ours,
 )
 from .fader import Fader
-from .history import daily_totals
+from .history import TodayTotals
 from .speaker import (
     NowPlaying,
     PlayRequest,
@@ -63,6 +63,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 LISTENING_REFRESH = timedelta(minutes=1)
+_EDGE = frozenset((STATE_ON, STATE_OFF))
+_CATCH_UP_STEPS = 8
 DRAIN_ROUNDS = 3
 DRAIN_TIMEOUT = 10  # seconds per round; the client's own timeout is 10 s a request
 
@@ -100,6 +102,7 @@ class SensorController:
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
         self._fader = Fader(hass, self._spawn)
+        self._totals = TodayTotals(self._ended_since)
 
     # ---- properties the entities read -------------------------------------------------------
 
@@ -137,19 +140,37 @@ class SensorController:
         return self.engine.status(dt_util.utcnow())
 
     def stops_at(self) -> datetime | None:
-        """When the open session will end if nothing changes."""
+        """When the open session will end if nothing changes; None while someone is there.
+
+        While presence lasts the session does not time out (only the longest session length
+        could end it), so only an empty room has a deadline to show.
+        """
+        session = self.engine.session
+        if session is None or session.presence_ended is None:
+            return None
         return self.engine.stops_at(dt_util.utcnow())
 
+    def last_motion(self) -> datetime | None:
+        """When a sensor last saw motion come or go, to the second (as a user reads it)."""
+        last = self.engine.state.last_motion
+        return None if last is None else last.replace(microsecond=0)
+
     def today(self) -> tuple[int, float]:
-        """Sessions started today and minutes listened today (local day)."""
+        """Sessions started today and minutes listened today (local day), in constant time."""
         session = self.engine.session
-        return daily_totals(
-            [*self.manager.records_for(self.subentry_id), *self._ending.values()],
+        return self._totals.read(
             # A start still in flight may fail and leave no session: count it once it played.
             session if session is not None and session.owned is not None else None,
             dt_util.utcnow(),
             dt_util.get_default_time_zone(),
         )
+
+    def _ended_since(self, since: datetime) -> list[SessionRecord]:
+        """The room's sessions ended since `since`, those still being paused included."""
+        return [
+            *self.manager.history.ended_since(self.subentry_id, since),
+            *(record for record in self._ending.values() if record.ended >= since),
+        ]
 
     # ---- life cycle ---------------------------------------------------------------------------
 
@@ -176,6 +197,12 @@ class SensorController:
         self._apply(self.engine.remove(dt_util.utcnow()))
         self.async_stop()
         ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
+
+    @callback
+    def time_zone_changed(self) -> None:
+        """HA's time zone changed: quiet hours and today's counts follow the new zone."""
+        self._totals.invalidate()
+        self._apply(self.engine.update_options(dt_util.utcnow(), self._options(self.subentry)))
 
     @callback
     def async_update_subentry(self, subentry: ConfigSubentry) -> None:
@@ -235,15 +262,35 @@ class SensorController:
         was_present, self._present = self._present, present
         if rising:
             # Only off → on is someone walking in; unavailable/unknown → on is a reconnect.
-            trusted = old is not None and old.state == "off"
-            self._apply(self.engine.presence_changed(now, True, trusted=trusted))
+            trusted = old is not None and old.state == STATE_OFF
+            decisions = self.engine.presence_changed(now, True, trusted=trusted)
         elif was_present and not present:
-            self._apply(self.engine.presence_changed(now, False))
+            decisions = self.engine.presence_changed(now, False)
+        else:
+            decisions = None
+        if edge := old is not None and new is not None and {old.state, new.state} == _EDGE:
+            # Last motion is the last on or off edge of any of the room's sensors.
+            self.engine.state.last_motion = now
+        if decisions is not None:
+            self._apply(decisions)
+        elif edge:
+            self.manager.schedule_save()
+            self.notify()
 
     @callback
     def _on_timer(self, now: datetime) -> None:
         self._unsub_timer = None
-        self._apply(self.engine.tick(now))
+        decisions = self.engine.tick(now)
+        # A timer kept for an earlier moment fired late: carry out, at their own instants,
+        # what fell due since (bounded: each step moves strictly forward).
+        current = dt_util.utcnow()
+        for _ in range(_CATCH_UP_STEPS):
+            due = self.engine.next_wakeup(current)
+            if due is None or not now < due <= current:
+                break
+            now = due
+            decisions += self.engine.tick(due)
+        self._apply(decisions)
 
     # ---- carrying out decisions ---------------------------------------------------------------
 
@@ -254,6 +301,10 @@ class SensorController:
                 self._spawn(self._async_start(decision), "start")
             elif isinstance(decision, EndPlayback):
                 if not decision.late:
+                    # Counted first: once in _ending it is part of what a recount reads.
+                    self._totals.add(
+                        decision.record, dt_util.utcnow(), dt_util.get_default_time_zone()
+                    )
                     self._ending[decision.record.session_id] = decision.record
                 self._spawn(self._async_end(decision.record, late=decision.late), "end")
             elif isinstance(decision, FadeOut):
@@ -469,12 +520,19 @@ class SensorController:
 
     def _reschedule(self) -> None:
         when = self.engine.next_wakeup(dt_util.utcnow())
-        if self._unsub_timer is not None and when == self._timer_at:
-            return  # already set for that moment (repeated motion changes nothing here)
-        self._cancel_timer()
-        self._timer_at = when
-        if when is not None:
-            self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
+        # A timer already set at or before that moment is kept: when it fires, tick() carries
+        # out what is due and sets the next one. Flapping motion (a deadline, none, a later
+        # deadline) so re-arms no timer at all.
+        if (
+            self._unsub_timer is None
+            or when is None
+            or self._timer_at is None
+            or self._timer_at > when
+        ):
+            self._cancel_timer()
+            self._timer_at = when
+            if when is not None:
+                self._unsub_timer = async_track_point_in_utc_time(self.hass, self._on_timer, when)
         if self.engine.session is not None:
             if self._unsub_ticker is None:
                 self._unsub_ticker = async_track_time_interval(

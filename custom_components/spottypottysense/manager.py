@@ -9,15 +9,16 @@ import logging
 from typing import Any
 
 from homeassistant.config_entries import ConfigSubentry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_CORE_CONFIG_UPDATE, EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
-from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_MOTION_SENSOR
 from .controller import SensorController
 from .engine import SensorState, SessionRecord
-from .history import prune
+from .history import SessionHistory, history_from_stored, history_to_stored
 from .runtime import SpottyPottySenseConfigEntry
 from .spotify_api import SpotifyClient
 from .storage import SAVE_DELAY, SessionStore
@@ -36,25 +37,61 @@ class SessionManager:
         self.client = client
         self.store = SessionStore(hass, entry.entry_id)
         self.controllers: dict[str, SensorController] = {}
-        self._records: dict[str, list[SessionRecord]] = {}
+        self.history = SessionHistory()
         self._stored_states: dict[str, Any] = {}
         self._added_listeners: set[Callable[[SensorController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
+        self._unsub_save: CALLBACK_TYPE | None = None
+        self._write_lock = asyncio.Lock()
+        self._time_zone = dt_util.get_default_time_zone()
         self._unloaded = False
-        self._save_pending = False
 
     async def async_setup(self) -> None:
         """Load the store, create a controller per subentry and follow subentry changes."""
         data = await self.store.async_load_safely()
         self._stored_states = _dict_or_empty(data.get("sensors"), "sensors")
-        self._records = self._load_records(data.get("sessions"))
-        self._prune()
+        raw = [data.pop("sessions", None)]
+        del data
+        if raw[0] is not None and not isinstance(raw[0], list):
+            _LOGGER.warning("Ignoring malformed stored session history")
+        # Parsing, pruning and freeing a large history (an old or copied file) stay off the
+        # loop: freeing 100,000 parsed records alone takes tens of milliseconds.
+        self.history, skipped, pruned = await self.hass.async_add_executor_job(
+            _parse_history, raw, dt_util.utcnow()
+        )
+        if skipped:
+            _LOGGER.warning("Skipped %d unreadable stored sessions", skipped)
         for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR):
             self._create(subentry)
+        if skipped or pruned:
+            self.schedule_save()  # write the smaller history back, once
         self.entry.async_on_unload(self.entry.add_update_listener(_async_entry_updated))
+        self._track_midnight()
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._on_core_config_update)
+        )
+        self.entry.async_on_unload(
+            self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_FINAL_WRITE, self._on_final_write)
+        )
+
+    def _track_midnight(self) -> None:
+        if self._unsub_midnight is not None:
+            self._unsub_midnight()
+        # Scheduled in the time zone of now; a change of zone schedules it again.
         self._unsub_midnight = async_track_time_change(
             self.hass, self._on_midnight, hour=0, minute=0, second=0
         )
+
+    @callback
+    def _on_core_config_update(self, event: Event[Any]) -> None:
+        """HA's time zone changed: midnight and every room's quiet hours follow at once."""
+        time_zone = dt_util.get_default_time_zone()
+        if time_zone is self._time_zone or self._unloaded:
+            return
+        self._time_zone = time_zone
+        self._track_midnight()
+        for controller in self.controllers.values():
+            controller.time_zone_changed()
 
     @callback
     def async_start(self) -> None:
@@ -71,10 +108,12 @@ class SessionManager:
             controller.async_stop()  # timers the finished calls armed again
         if self._unsub_midnight is not None:
             self._unsub_midnight()
+            self._unsub_midnight = None
+        self._cancel_save()
         # A call that outlasts the drain must not write again later (over a reloaded entry's
         # store, or bringing back the store of a deleted entry).
         self._unloaded = True
-        await self.store.async_save(self._data_to_save())
+        await self._async_write()
 
     # ---- subentries -------------------------------------------------------------------------
 
@@ -104,7 +143,7 @@ class SessionManager:
             if subentry_id not in current:
                 self.controllers.pop(subentry_id).async_remove()
                 self._stored_states.pop(subentry_id, None)
-                self._records.pop(subentry_id, None)
+                self.history.remove_sensor(subentry_id)
         for subentry_id, subentry in current.items():
             controller = self.controllers.get(subentry_id)
             if controller is None:
@@ -158,69 +197,55 @@ class SessionManager:
     # ---- history and storage ----------------------------------------------------------------
 
     def records_for(self, subentry_id: str) -> list[SessionRecord]:
-        """Ended sessions of one room, oldest first."""
-        return self._records.get(subentry_id, [])
-
-    def all_records(self) -> list[tuple[str, SessionRecord]]:
-        """Ended sessions of all rooms, oldest first."""
-        pairs = [(sid, record) for sid, records in self._records.items() for record in records]
-        pairs.sort(key=lambda pair: pair[1].started)
-        return pairs
+        """Ended sessions of one room, oldest end first."""
+        return self.history.records_of(subentry_id)
 
     @callback
     def add_record(self, subentry_id: str, record: SessionRecord) -> None:
         """Keep an ended session (30 days, at most 5,000 per account)."""
-        self._records.setdefault(subentry_id, []).append(record)
-        self._prune()
+        self.history.add(subentry_id, record)
+        self.history.prune(dt_util.utcnow())
         self.schedule_save()
-
-    def _prune(self) -> None:
-        now = dt_util.utcnow()
-        kept = {
-            record.session_id for record in prune([record for _, record in self.all_records()], now)
-        }
-        self._records = {
-            sid: [record for record in records if record.session_id in kept]
-            for sid, records in self._records.items()
-        }
 
     @callback
     def schedule_save(self) -> None:
-        """Write soon, coalescing bursts; HA also writes pending data at shutdown."""
-        if not self._save_pending and not self._unloaded:
-            self._save_pending = True
-            self.store.async_delay_save(self._data_to_save, SAVE_DELAY)
+        """Write soon, coalescing bursts; HA's final write saves what is pending at shutdown."""
+        if self._unsub_save is None and not self._unloaded:
+            self._unsub_save = async_call_later(self.hass, SAVE_DELAY, self._on_save_due)
 
-    def _data_to_save(self) -> dict[str, Any]:
-        self._save_pending = False
+    def _cancel_save(self) -> None:
+        if self._unsub_save is not None:
+            self._unsub_save()
+            self._unsub_save = None
+
+    async def _on_save_due(self, _now: datetime) -> None:
+        self._unsub_save = None
+        if not self._unloaded:
+            await self._async_write()
+
+    async def _on_final_write(self, _event: Event[Any]) -> None:
+        if self._unsub_save is not None and not self._unloaded:
+            self._cancel_save()
+            await self._async_write()
+
+    async def _async_write(self) -> None:
+        """Write a snapshot taken now; records become JSON in the executor, off the loop."""
+        async with self._write_lock:  # snapshots are written in the order they were taken
+            states, entries = self._snapshot()
+            sessions = await self.hass.async_add_executor_job(history_to_stored, entries)
+            written = [{"sensors": states, "sessions": sessions}]
+            del sessions
+            await self.store.async_save(written[0])
+            # Freeing thousands of dicts takes about a millisecond: do it off the loop too.
+            await self.hass.async_add_executor_job(written.clear)
+
+    def _snapshot(self) -> tuple[dict[str, Any], tuple[tuple[str, SessionRecord], ...]]:
+        """What to store, as values nobody changes later (fresh dicts, frozen records)."""
         states = dict(self._stored_states)
         states.update(
             {sid: controller.engine.state.to_dict() for sid, controller in self.controllers.items()}
         )
-        return {
-            "sensors": states,
-            "sessions": [{"sensor": sid, **record.to_dict()} for sid, record in self.all_records()],
-        }
-
-    def _load_records(self, raw: Any) -> dict[str, list[SessionRecord]]:
-        records: dict[str, list[SessionRecord]] = {}
-        if raw is None:
-            return records
-        if not isinstance(raw, list):
-            _LOGGER.warning("Ignoring malformed stored session history")
-            return records
-        skipped = 0
-        for item in raw:
-            try:
-                sensor = item["sensor"]
-                record = SessionRecord.from_dict({k: v for k, v in item.items() if k != "sensor"})
-            except ValueError, KeyError, TypeError, AttributeError, OverflowError:
-                skipped += 1
-                continue
-            records.setdefault(str(sensor), []).append(record)
-        if skipped:
-            _LOGGER.warning("Skipped %d unreadable stored sessions", skipped)
-        return records
+        return states, self.history.snapshot()
 
     @callback
     def _on_midnight(self, now: datetime) -> None:
@@ -233,6 +258,14 @@ class SessionManager:
             (controller.diagnostics() for controller in self.controllers.values()),
             key=lambda item: str(item["name"]),
         )
+
+
+def _parse_history(raw: list[Any], now: datetime) -> tuple[SessionHistory, int, int]:
+    """In the executor: parse and prune the stored sessions, then let go of them here."""
+    try:
+        return history_from_stored(raw[0], now)
+    finally:
+        raw.clear()
 
 
 def _dict_or_empty(value: Any, what: str) -> dict[str, Any]:

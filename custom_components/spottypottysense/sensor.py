@@ -47,7 +47,7 @@ SENSORS: tuple[RoomSensorDescription, ...] = (
     RoomSensorDescription(
         key="last_motion",
         device_class=SensorDeviceClass.TIMESTAMP,
-        value=lambda c: c.engine.state.last_motion,
+        value=lambda c: c.last_motion(),
     ),
     RoomSensorDescription(
         key="sessions_today",

@@ -117,6 +117,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         controllers = _targeted(hass, call) if has_target else _all_controllers(hass)
         sessions: list[dict[str, Any]] = []
         for controller in controllers:
+            device_id = controller.device_id  # one registry look-up per room, not per record
             for record in select(
                 controller.manager.records_for(controller.subentry_id), start, end
             ):
@@ -125,7 +126,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 item["spotify_device_id"] = item.pop("device_id")
                 sessions.append(
                     {
-                        "device_id": controller.device_id,
+                        "device_id": device_id,
                         "sensor": controller.name,
                         **item,
                         "duration": round(record.duration.total_seconds()),

@@ -26,6 +26,9 @@ class SessionStore(Store[dict[str, Any]]):
             STORAGE_VERSION,
             f"{DOMAIN}.{entry_id}",
             minor_version=STORAGE_MINOR_VERSION,
+            # Thousands of sessions take milliseconds to encode: do it in the executor. The
+            # manager hands over a snapshot (fresh dicts and lists), never live objects.
+            serialize_in_event_loop=False,
         )
 
     @override
