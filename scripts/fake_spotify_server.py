@@ -4,8 +4,9 @@ Started by `scripts/develop --demo` and `scripts/e2e`; it lists three speakers a
 and prints every request it gets, so you can watch motion turn into play and pause requests.
 
 The first line it prints is `Fake Spotify listening on http://127.0.0.1:PORT` (with `--port 0`,
-a free port), once it is ready. If it cannot listen it says why on stderr and exits with 2. With
-`--json`, each request is printed as one JSON object per line, for scripts/e2e to read.
+a free port), once it is ready; `--ready-file` also receives the URL then. If it cannot listen, it
+says why on stderr and exits with 2. With `--json`, each request is printed as one JSON object per
+line, for scripts/e2e to read.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ async def main() -> int:
     parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     parser.add_argument("--home-assistant", default="http://127.0.0.1:8123")
     parser.add_argument("--json", action="store_true", help="print requests as JSON lines")
+    parser.add_argument("--ready-file", type=Path, help="write the URL here once listening")
     args = parser.parse_args()
 
     fake = FakeSpotify()
@@ -71,6 +73,8 @@ async def main() -> int:
         return 2
     port = urlsplit(fake.url).port
     print(f"Fake Spotify listening on http://127.0.0.1:{port}", flush=True)
+    if args.ready_file is not None:
+        args.ready_file.write_text(f"http://127.0.0.1:{port}\n")
     seen = 0
     while True:
         await asyncio.sleep(0.2)

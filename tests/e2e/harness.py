@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+import ipaddress
 import json
 import os
 from pathlib import Path
@@ -61,22 +62,34 @@ def listening_addresses(pid: int) -> set[tuple[str, int]]:
             continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
-    found = set()
-    for table, family in (("tcp", socket.AF_INET), ("tcp6", socket.AF_INET6)):
+    found: set[tuple[str, int]] = set()
+    for table in ("tcp", "tcp6"):
         path = Path(f"/proc/{pid}/net/{table}")
-        if not path.exists():
-            continue
-        for line in path.read_text().splitlines()[1:]:
-            fields = line.split()
-            local, state, inode = fields[1], fields[3], fields[9]
-            if state != "0A" or inode not in inodes:  # 0A: LISTEN
-                continue
-            address, port = local.split(":")
-            raw = bytes.fromhex(address)
-            # /proc prints each 32-bit word in host (little-endian) order.
-            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-            found.add((socket.inet_ntop(family, raw), int(port, 16)))
+        if path.exists():
+            found |= parse_listening(path.read_text(), inodes)
     return found
+
+
+def parse_listening(table: str, inodes: set[str]) -> set[tuple[str, int]]:
+    """Listening sockets among `inodes` in a /proc/net/tcp or tcp6 table."""
+    found = set()
+    for line in table.splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state != "0A" or inode not in inodes:  # 0A: LISTEN
+            continue
+        address, port = local.split(":")
+        raw = bytes.fromhex(address)
+        # /proc prints each 32-bit word in host (little-endian) order.
+        raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+        family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+        found.add((socket.inet_ntop(family, raw), int(port, 16)))
+    return found
+
+
+def non_loopback(addresses: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The addresses that are reachable from other machines (not 127.0.0.0/8 or ::1)."""
+    return {a for a in addresses if not ipaddress.ip_address(a[0]).is_loopback}
 
 
 def assert_loopback_only(name: str, pid: int) -> set[tuple[str, int]]:
@@ -84,7 +97,7 @@ def assert_loopback_only(name: str, pid: int) -> set[tuple[str, int]]:
     addresses = listening_addresses(pid)
     if not addresses:
         raise JourneyError(f"{name} (pid {pid}) has no listening socket")
-    outside = {a for a in addresses if not (a[0].startswith("127.") or a[0] == "::1")}
+    outside = non_loopback(addresses)
     if outside:
         raise JourneyError(f"{name} listens beyond loopback: {sorted(outside)}")
     return addresses
