@@ -113,13 +113,15 @@ class FakeSpotifyProcess:
     requests: list[dict[str, Any]] = field(default_factory=list)
     process: subprocess.Popen[str] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _ready: threading.Event = field(default_factory=threading.Event)
 
-    def start(self) -> None:
+    def start(self, port: int = 0) -> None:
+        """Start it (on `port`, or a free one); `wait_ready` waits until it listens."""
         self.process = subprocess.Popen(
             [
                 str(PYTHON),
                 str(REPO / "scripts" / "fake_spotify_server.py"),
-                "--port=0",
+                f"--port={port}",
                 f"--home-assistant={self.home_assistant_url}",
                 "--json",
             ],
@@ -128,9 +130,10 @@ class FakeSpotifyProcess:
             text=True,
             cwd=REPO,
         )
-        ready = threading.Event()
-        threading.Thread(target=self._read, args=(ready,), daemon=True).start()
-        if not ready.wait(90) or not self.url:
+        threading.Thread(target=self._read, args=(self._ready,), daemon=True).start()
+
+    def wait_ready(self) -> None:
+        if not self._ready.wait(90) or not self.url:
             raise JourneyError(f"the fake Spotify did not start; see {self.log}")
 
     def _read(self, ready: threading.Event) -> None:
