@@ -260,28 +260,37 @@ class Journey:
             "ha-config-sub-entry-row ha-list-item-base > ha-dropdown"
         ).first.get_by_role("button", name="Menu")
 
-    def check_form_translated(self, step_id: str, with_help: bool = True) -> None:
+    def check_form_translated(self, step_id: str) -> None:
         """Every label and help text of the form is ours, translated; no raw key anywhere."""
+        deadline = time.monotonic() + 10  # help texts may render a moment after the labels
+        while (problem := self.form_problem(step_id)) and time.monotonic() < deadline:
+            time.sleep(0.3)
+        if problem:
+            raise JourneyError(problem)
+
+    def form_problem(self, step_id: str) -> str | None:
         step = STRINGS["config_subentries"]["motion_sensor"]["step"][step_id]
         labels, helps = step_labels(step), step_help(step)
         screen = self.ui.dialog_text()
         if "component.spottypottysense" in screen or "config_subentries." in screen:
-            raise JourneyError("the form shows a raw translation key")
+            return "the form shows a raw translation key"
         shown = self.ui.form_labels()
         if not shown:
-            raise JourneyError("the form shows no fields")
+            return "the form shows no fields"
         unknown = [label for label in shown if label not in labels.values()]
         if unknown:
-            raise JourneyError(f"form fields without a translated label: {unknown}")
+            return f"form fields without a translated label: {unknown}"
         if step.get("title") and step["title"] not in screen:
-            raise JourneyError(f"the form's title {step['title']!r} is not shown")
-        if with_help:
-            keys = {key for key, label in labels.items() if label in shown}
-            missing = [
-                helps[k] for k in keys if k in helps and _squash(helps[k]) not in _squash(screen)
-            ]
-            if missing:
-                raise JourneyError(f"help texts not shown: {missing}")
+            return f"the form's title {step['title']!r} is not shown"
+        keys = {key for key, label in labels.items() if label in shown}
+        missing = [
+            helps[k]
+            for k in sorted(keys)
+            if k in helps and _squash(helps[k]) not in _squash(screen)
+        ]
+        if missing:
+            return f"help texts not shown: {missing}"
+        return None
 
     def entity_names(self) -> list[str]:
         names: list[str] = []
@@ -448,7 +457,7 @@ class Journey:
         title = STRINGS["config_subentries"]["motion_sensor"]["step"]["reconfigure"]["title"]
         ui.see("the reconfigure form", title)
         ui.form_field("Name")
-        self.check_form_translated("reconfigure", with_help=False)
+        self.check_form_translated("reconfigure")
         ui.fill_number("Volume", VOLUME)
         ui.shot("08-reconfigure")
         ui.click("Submit")
@@ -488,7 +497,7 @@ class Journey:
             raise JourneyError("diagnostics do not describe the room")
 
     def delete_room_and_account(self) -> None:
-        """Delete the room, then the account: devices and entities gone."""
+        """Delete the room, then the account and its credentials: devices and entities gone."""
         ui = self.ui
         self.open_integration()
         ui.menu(self.room_menu(), "Delete")
@@ -500,6 +509,14 @@ class Journey:
         ui.see("the delete confirmation", f'heading "Delete {SPOTIFY_USER}?"')
         ui.click("Delete")
         ui.see("the empty integration page", "No entries")
+        # HA may then offer to delete the application credentials too (once it has looked them
+        # up); if it does, all of it goes.
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            if "also delete application credentials" in ui.text():
+                ui.click("Remove")
+                break
+            time.sleep(0.3)
         wait_for("the account's device to go", lambda: not self.our_devices())
         ui.open(self.room_device_url, re.compile("not found", re.I))
         ui.shot("09-deleted")
