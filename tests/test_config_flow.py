@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from unittest.mock import patch
 from urllib.parse import parse_qs, urlsplit
@@ -21,7 +22,7 @@ from custom_components.spottypottysense.const import (
     OAUTH2_TOKEN,
     SPOTIFY_SCOPES,
 )
-from tests.conftest import CLIENT_ID, USER_ID
+from tests.conftest import CLIENT_ID, CLIENT_SECRET, USER_ID
 from tests.fake_spotify import DEFAULT_TOKEN, FakeSpotify
 
 REDIRECT = "https://example.com/auth/external/callback"
@@ -95,6 +96,26 @@ async def test_full_flow_creates_the_account_entry(
     # Test before configure: the account was read once, with the new token.
     (request,) = fake_spotify.requests_to("GET", "/me")
     assert request.token == DEFAULT_TOKEN
+
+
+async def test_sign_in_at_debug_logs_no_secret_and_no_e_mail(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    fake_spotify: FakeSpotify,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A user asked to share a debug log must not share their secrets with it."""
+    caplog.set_level(logging.DEBUG)  # every logger: HA's, spotipy's, urllib3's and ours
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await _oauth_dance(hass, result, hass_client_no_auth, aioclient_mock)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert fake_spotify.requests_to("GET", "/me")  # the account was read (and logged) ...
+    assert "RESULTS: **REDACTED**" in caplog.text
+    for secret in (CLIENT_SECRET, DEFAULT_TOKEN, "new-refresh-token", fake_spotify.user.email):
+        assert secret
+        assert secret not in caplog.text  # ... without what identifies or unlocks it
 
 
 async def test_same_account_twice_aborts(

@@ -121,13 +121,20 @@ def test_brand_icons(name: str, size: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize(
     ("name", "shortest"),
-    [("logo.png", (128, 256)), ("logo@2x.png", (256, 512)), ("dark_logo.png", (128, 256))],
+    [
+        ("logo.png", (128, 256)),
+        ("logo@2x.png", (256, 512)),
+        ("dark_logo.png", (128, 256)),
+        ("dark_logo@2x.png", (256, 512)),
+    ],
 )
 def test_brand_logos(name: str, shortest: tuple[int, int]) -> None:
     with Image.open(COMPONENT / "brand" / name) as image:
         width, height = image.size
         assert width > height
         assert shortest[0] <= min(width, height) <= shortest[1]
+        # Trimmed to their content (the brand rules): no fully transparent border.
+        assert image.getchannel("A").getbbox() == (0, 0, width, height)
 
 
 def _code() -> str:

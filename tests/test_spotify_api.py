@@ -782,6 +782,11 @@ async def test_token_never_logged(
     assert "HTTP Error for" in caplog.text  # spotipy's own error line, kept at DEBUG
     spotipy_errors = [r for r in caplog.records if r.getMessage().startswith("HTTP Error")]
     assert {r.levelno for r in spotipy_errors} == {logging.DEBUG}
+    # spotipy logs every answer at DEBUG; the account's e-mail and name stay out of the log.
+    assert "RESULTS: **REDACTED**" in caplog.text
+    for personal in (fake_spotify.user.email, fake_spotify.user.display_name):
+        assert personal
+        assert personal not in caplog.text
 
 
 async def test_spotipy_error_lines_quiet_without_debug(

@@ -11,6 +11,7 @@ from homeassistant.core import HomeAssistant
 from .runtime import SpottyPottySenseConfigEntry
 
 TO_REDACT = {
+    "auth_implementation",  # an application credential's id carries its client id
     "access_token",
     "refresh_token",
     "token",

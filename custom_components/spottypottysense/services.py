@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from homeassistant.auth.models import User
+from homeassistant.auth.permissions.const import POLICY_CONTROL, POLICY_READ
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import (
     ATTR_AREA_ID,
@@ -12,6 +14,7 @@ from homeassistant.const import (
     ATTR_ENTITY_ID,
     ATTR_FLOOR_ID,
     ATTR_LABEL_ID,
+    Platform,
 )
 from homeassistant.core import (
     HomeAssistant,
@@ -20,7 +23,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import (
     config_validation as cv,
     device_registry as dr,
@@ -83,11 +86,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions."""
 
     async def _trigger_motion(call: ServiceCall) -> None:
-        for controller in _targeted(hass, call):
+        for controller in await _controlled(hass, call):
             controller.trigger_motion()
 
     async def _start_session(call: ServiceCall) -> None:
-        controllers = _targeted(hass, call)
+        controllers = await _controlled(hass, call)
         disabled = [c.name for c in controllers if not c.engine.state.enabled]
         if disabled:
             raise ServiceValidationError(
@@ -99,11 +102,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
             controller.start_session()
 
     async def _stop_session(call: ServiceCall) -> None:
-        for controller in _targeted(hass, call):
+        for controller in await _controlled(hass, call):
             controller.stop_session()
 
     async def _snooze(call: ServiceCall) -> None:
-        for controller in _targeted(hass, call):
+        for controller in await _controlled(hass, call):
             controller.snooze(call.data[ATTR_DURATION])
 
     async def _get_sessions(call: ServiceCall) -> ServiceResponse:
@@ -114,7 +117,16 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_domain=DOMAIN, translation_key="invalid_time_range"
             )
         has_target = any(key in call.data for key in cv.TARGET_SERVICE_FIELDS)
-        controllers = _targeted(hass, call) if has_target else _all_controllers(hass)
+        user = await _restricted_user(hass, call)
+        if has_target:
+            controllers = _targeted(hass, call)
+            _check_permission(hass, call, user, controllers, POLICY_READ)
+        else:  # every room the user may see
+            controllers = [
+                controller
+                for controller in _all_controllers(hass)
+                if user is None or _may(hass, user, controller, POLICY_READ)[0]
+            ]
         sessions: list[dict[str, Any]] = []
         for controller in controllers:
             device_id = controller.device_id  # one registry look-up per room, not per record
@@ -155,6 +167,69 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt_util.get_default_time_zone())
+
+
+async def _restricted_user(hass: HomeAssistant, call: ServiceCall) -> User | None:
+    """The non-admin user behind the call; None when no permission applies.
+
+    Calls without a user (automations, scripts run by the system) and admins may act on every
+    room, as with HA's own entity actions.
+    """
+    if call.context.user_id is None:
+        return None
+    user = await hass.auth.async_get_user(call.context.user_id)
+    if user is None:
+        raise UnknownUser(context=call.context)
+    return None if user.is_admin else user
+
+
+def _may(
+    hass: HomeAssistant, user: User, controller: SensorController, policy: str
+) -> tuple[bool, str | None]:
+    """Whether the user may act on the room, and the entity that decided it.
+
+    Controlling a room takes control of its own controls (its switch and its stop button),
+    reading it takes read access to any of its entities: the same permissions its entities
+    have in HA, so an action cannot do what the room's entities would refuse.
+    """
+    entities = (
+        []
+        if controller.device_id is None
+        else er.async_entries_for_device(er.async_get(hass), controller.device_id)
+    )
+    check = user.permissions.check_entity
+    if policy == POLICY_CONTROL:
+        controls = [e.entity_id for e in entities if e.domain in (Platform.SWITCH, Platform.BUTTON)]
+        for entity_id in controls:
+            if not check(entity_id, policy):
+                return False, entity_id
+        return bool(controls), None
+    if any(check(entry.entity_id, policy) for entry in entities):
+        return True, None
+    return False, entities[0].entity_id if entities else None
+
+
+def _check_permission(
+    hass: HomeAssistant,
+    call: ServiceCall,
+    user: User | None,
+    controllers: list[SensorController],
+    policy: str,
+) -> None:
+    """Refuse the whole call with HA's Unauthorized if one targeted room is not allowed."""
+    if user is None:
+        return
+    for controller in controllers:
+        allowed, entity_id = _may(hass, user, controller, policy)
+        if not allowed:
+            raise Unauthorized(context=call.context, entity_id=entity_id, permission=policy)
+
+
+async def _controlled(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
+    """The targeted rooms, if the caller may control every one of them."""
+    controllers = _targeted(hass, call)
+    _check_permission(hass, call, await _restricted_user(hass, call), controllers, POLICY_CONTROL)
+    return controllers
 
 
 def _all_controllers(hass: HomeAssistant) -> list[SensorController]:

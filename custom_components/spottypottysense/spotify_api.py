@@ -317,14 +317,20 @@ class _ThreadToken:
 
 
 class _RedactBearer(logging.Filter):
-    """Keep access tokens out of spotipy's DEBUG lines, and its per-error ERROR lines quiet.
+    """Keep tokens and account data out of spotipy's DEBUG lines, and its ERROR lines quiet.
 
-    spotipy logs request headers (the bearer token) at DEBUG, and logs every HTTP error at ERROR
-    although this module maps, retries and reports them; those show only with spotipy debugging.
+    spotipy logs request headers (the bearer token) at DEBUG, and every answer in full
+    ("RESULTS: ..."), which holds the account's e-mail, name and country; and it logs every HTTP
+    error at ERROR although this module maps, retries and reports them; those show only with
+    spotipy debugging.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
+        if message.startswith("RESULTS: "):
+            record.msg = "RESULTS: **REDACTED** (%d characters)"
+            record.args = (len(message) - len("RESULTS: "),)
+            return True
         if "bearer" in message.lower():
             record.msg = _BEARER.sub(r"\1**REDACTED**", message)
             record.args = None
