@@ -208,7 +208,7 @@ async def test_lost_answer_for_a_single_track_is_adopted(
     assert outcome.context_uri is None
 
 
-async def test_read_failing_after_a_lost_answer_fails_the_start(
+async def test_read_failing_after_a_lost_answer_fails_without_a_replay(
     hass: HomeAssistant, speaker: FakeSpotify, spotify_client: SpotifyClient
 ) -> None:
     room_speaker = SpotifyConnectSpeaker(spotify_client, SPEAKER_ID, "Bathroom speaker")
@@ -216,4 +216,5 @@ async def test_read_failing_after_a_lost_answer_fails_the_start(
     speaker.fail("GET", "/me/player", 400, times=None)
     with pytest.raises(SpeakerError, match="cannot_connect"):
         await room_speaker.async_start(PlayRequest(PLAYLIST, None, True, False))
-    assert len(speaker.requests_to(*PLAY)) == 2
+    # Whether the play acted is unknown: it is not sent again (it could restart the playlist).
+    assert len(speaker.requests_to(*PLAY)) == 1

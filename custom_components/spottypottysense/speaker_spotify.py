@@ -230,23 +230,27 @@ class SpotifyConnectSpeaker:
                 if not err.may_have_acted:
                     raise
                 # Spotify may have carried it out (a 502 after acting, a late answer): look.
-                if await self._plays_ours(request, device_id):
+                ours = await self._plays_ours(request, device_id)
+                if ours:
                     _LOGGER.info(
                         "Speaker %s: the play worked although its answer was lost", device_id
                     )
                     return True
-                if attempt == MAX_PLAY_ATTEMPTS:
-                    raise
+                if ours is None or attempt == MAX_PLAY_ATTEMPTS:
+                    raise  # unknown (the read failed): a replay could restart the playlist
                 continue
             return False
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _plays_ours(self, request: PlayRequest, device_id: str) -> bool:
-        """Read once (the client waits out a rate limit): does our source play on our speaker."""
+    async def _plays_ours(self, request: PlayRequest, device_id: str) -> bool | None:
+        """Read once (the client waits out a rate limit): does our source play on our speaker.
+
+        None when the read itself fails: nobody knows, so nothing may be replayed.
+        """
         try:
             state = await self._client.playback()
         except SpotifyApiError:
-            return False
+            return None
         if state is None or not state.is_playing or state.device is None:
             return False
         if state.device.device_id != device_id:
