@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+import socket
+from unittest.mock import AsyncMock
 
+from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.spottypottysense.engine import EndReason, SessionRecord, StartPlayback
@@ -17,7 +20,7 @@ from custom_components.spottypottysense.speaker import (
 )
 from custom_components.spottypottysense.speaker_spotify import SpotifyConnectSpeaker
 from custom_components.spottypottysense.spotify_api import SpotifyClient
-from tests.fake_spotify import FakeSpotify, _tracks_for
+from tests.fake_spotify import FakeSpotify, FakeTokenProvider, _tracks_for
 
 PLAYLIST = "spotify:playlist:37i9dQZF1DXcBWIGoYBM5M"
 WHEN = datetime(2026, 12, 1, 12, tzinfo=UTC)
@@ -164,3 +167,34 @@ def test_is_ours() -> None:
 def test_play_request_from_the_engine_decision() -> None:
     decision = StartPlayback("s", check_idle=True, volume=30, shuffle=False, source=PLAYLIST)
     assert PlayRequest.from_decision(decision) == PlayRequest(PLAYLIST, 30, False, True)
+
+
+async def test_transfer_without_a_volume_is_one_request(
+    kitchen: SpotifyConnectSpeaker, fake_spotify: FakeSpotify
+) -> None:
+    fake_spotify.user_play(PLAYLIST, "phone")
+    outcome = await kitchen.async_transfer(PlayRequest(PLAYLIST, None, True, True))
+    assert outcome.requests == 1
+    assert outcome.context_uri is None  # no resume point given: the caller knows the context
+
+
+async def test_play_that_never_left_fails_without_a_read(
+    hass: HomeAssistant, fake_spotify: FakeSpotify
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    client = SpotifyClient(
+        FakeTokenProvider(),
+        hass.async_add_executor_job,
+        api_url=f"http://127.0.0.1:{port}/v1",
+        sleep=AsyncMock(),
+    )
+    try:
+        with pytest.raises(SpeakerError, match="cannot_connect"):
+            await SpotifyConnectSpeaker(client, "kitchen", None).async_start(
+                PlayRequest(PLAYLIST, None, True, False)
+            )
+        assert client.requests_sent == 3  # retried (it never reached Spotify), never read
+    finally:
+        await client.close()
