@@ -535,7 +535,9 @@ async def test_request_budget_of_a_whole_session(
     mark = len(speaker.requests)
     await set_motion(hass, "on")
     start = calls(speaker, mark)
-    assert start == expected
+    # Volume and shuffle after the play go out together: their order is not fixed.
+    assert start[:2] == expected[:2]
+    assert sorted(start[2:]) == sorted(expected[2:])
     assert len(start) <= 4
 
     # An hour of coming and going, and of being there: no request at all.
