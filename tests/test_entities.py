@@ -121,6 +121,7 @@ async def test_sensor_metadata(hass: HomeAssistant, loaded_entry: MockConfigEntr
     assert status.attributes[ATTR_DEVICE_CLASS] == "enum"
     assert status.attributes[ATTR_OPTIONS] == [
         "idle",
+        "starting",
         "playing",
         "observing",
         "cooldown",
