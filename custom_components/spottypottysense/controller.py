@@ -111,6 +111,7 @@ class SensorController:
         # Ended sessions whose pause check is still running: counted today until recorded.
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
+        self._removed = False  # the subentry is gone: nothing may be saved to it any more
         self._fader = Fader(hass, self._spawn)
         self._totals = TodayTotals(self._ended_since)
 
@@ -203,7 +204,12 @@ class SensorController:
 
     @callback
     def async_remove(self) -> None:
-        """The subentry was deleted: end its session (pausing what it owns) and stop."""
+        """The subentry was deleted: end its session (pausing what it owns) and stop.
+
+        A start still in flight ends the session late: what it played is paused then, on the
+        id it played on (also a speaker found again under a new id).
+        """
+        self._removed = True
         self._apply(self.engine.remove(dt_util.utcnow()))
         self.async_stop()
         ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
@@ -367,7 +373,10 @@ class SensorController:
                     self._fader.start(session, speaker, decision.ends_at)
             elif isinstance(decision, CancelFade):
                 self._fader.abandon(decision.session_id)
-        self._reschedule()
+        if self._removed:
+            self.async_stop()  # a late end of a removed room arms no timer
+        else:
+            self._reschedule()
         self.manager.schedule_save()
         self.notify()
         return spawned
@@ -449,8 +458,10 @@ class SensorController:
         data = self.subentry.data
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
             ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
-        if (found := outcome.found) is not None and found.target_id != data.get(
-            CONF_SPOTIFY_DEVICE_ID
+        if (
+            (found := outcome.found) is not None
+            and not self._removed
+            and found.target_id != data.get(CONF_SPOTIFY_DEVICE_ID)
         ):
             _LOGGER.info("%s: speaker %s has a new Spotify id; saved it", self.name, found.name)
             self.manager.update_speaker(self.subentry, found.target_id, found.name)
