@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from unittest.mock import patch
 
 from homeassistant.core import HomeAssistant
 import pytest
@@ -50,3 +51,35 @@ async def test_a_room_removed_while_its_speaker_is_found_again_pauses_on_the_new
     assert "Task exception was never retrieved" not in caplog.text
     assert "Error" not in {record.levelname for record in caplog.records}
     assert loaded_entry.subentries == {}
+
+
+async def test_a_start_that_outlasts_the_unload_is_paused_at_once(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+) -> None:
+    """Spotify answers slower than the unload waits: what the start then plays is paused.
+
+    The unload waits one request timeout plus a margin (here made tiny), not the start's
+    whole chain of requests; the store then says "start in flight", which a reload cannot
+    tell from someone else's music, so the late start pauses at once.
+    """
+    loaded_entry.runtime_data.client.timeout = 0.02
+    speaker.delay(*PLAY, 0.3)
+    hass.states.async_set(MOTION, "on", {"device_class": "motion"})
+    await _until(lambda: len(speaker.requests_to(*PLAY)) == 1, speaker)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with patch("custom_components.spottypottysense.controller.DRAIN_MARGIN", 0.02):
+        assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert loop.time() - began < 2
+    await hass.async_block_till_done()
+
+    assert speaker.playback is not None
+    assert not speaker.playback.is_playing
+    assert [r.query.get("device_id") for r in speaker.requests_to(*PAUSE)] == [SPEAKER_ID]
+
+    speaker.delay(*PLAY, 0)
+    assert await hass.config_entries.async_setup(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not speaker.playback.is_playing

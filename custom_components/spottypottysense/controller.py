@@ -70,7 +70,7 @@ LISTENING_REFRESH = timedelta(minutes=1)
 _EDGE = frozenset((STATE_ON, STATE_OFF))
 _CATCH_UP_STEPS = 8
 DRAIN_ROUNDS = 3
-DRAIN_TIMEOUT = 10  # seconds per round; the client's own timeout is 10 s a request
+DRAIN_MARGIN = 2.0  # seconds an unload waits beyond one request timeout, all rounds together
 ACTION_CALLS = 3  # an action waits for this many speaker calls at most (wake, play, check)
 
 Outcome = SpeakerError | None
@@ -373,8 +373,8 @@ class SensorController:
                     self._fader.start(session, speaker, decision.ends_at)
             elif isinstance(decision, CancelFade):
                 self._fader.abandon(decision.session_id)
-        if self._removed:
-            self.async_stop()  # a late end of a removed room arms no timer
+        if self._removed or self.manager.unloaded:
+            self.async_stop()  # a late end of a removed or unloaded room arms no timer
         else:
             self._reschedule()
         self.manager.schedule_save()
@@ -394,11 +394,16 @@ class SensorController:
 
         A start that completes during an unload must be stored as owned, or the next start
         would treat music we started as someone else's.
+        A start that outlasts the drain (one request timeout plus a margin, so that a slow
+        Spotify cannot hold the unload) pauses what it played at once (`_started`).
         """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.manager.client.timeout + DRAIN_MARGIN
         for _ in range(DRAIN_ROUNDS):  # a finished start may queue an end; a few rounds at most
-            if not self._in_flight:
+            left = deadline - loop.time()
+            if not self._in_flight or left <= 0:
                 return
-            await asyncio.wait(list(self._in_flight), timeout=DRAIN_TIMEOUT)
+            await asyncio.wait(list(self._in_flight), timeout=left)
 
     def speaker(self) -> Speaker:
         """The room's speaker for its current options (they change live)."""
@@ -474,7 +479,17 @@ class SensorController:
             context_uri=outcome.context_uri,
         )
         session = self.engine.session
-        if session is not None and session.session_id == decision.session_id:
+        if (
+            self.manager.unloaded
+            and outcome.owned
+            and session is not None
+            and session.session_id == decision.session_id
+        ):
+            # Finished after the unload wrote the store (as "start in flight"): the reloaded
+            # room could not know this music is ours, so it is paused now.
+            _LOGGER.info("%s: a start finished after unload; pausing it", self.name)
+            decisions += self.engine.stop_session(now, EndReason.MANUAL)
+        elif session is not None and session.session_id == decision.session_id:
             self._fire(
                 EVENT_SESSION_STARTED,
                 {
