@@ -169,7 +169,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
     "presence starts, timeout after presence ends": (
         {},
         [
-            Step(0, "on", OPEN, Status.PLAYING),
+            Step(0, "on", OPEN, Status.STARTING),
             Step(1, "owned", [], Status.PLAYING),
             Step(3600, "tick", [], Status.PLAYING),  # presence on: never expires
             Step(3660, "off", [], Status.PLAYING),
@@ -214,7 +214,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(420, "off"),
             Step(429, "on", []),  # still cooldown
             Step(431, "off", [], Status.IDLE),
-            Step(432, "on", ["opened:s2", "play:s2"], Status.PLAYING),
+            Step(432, "on", ["opened:s2", "play:s2"], Status.STARTING),
         ],
     ),
     "presence through the end of cooldown needs a new edge": (
@@ -233,7 +233,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(10, "on", [], Status.DISABLED),
             Step(20, "enable", [], Status.IDLE),
             Step(30, "off"),
-            Step(40, "on", OPEN, Status.PLAYING),
+            Step(40, "on", OPEN, Status.STARTING),
             Step(41, "owned"),
             Step(50, "disable", [END.format("disabled")], Status.DISABLED),
             Step(60, "start", [], Status.DISABLED),
@@ -273,7 +273,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(30, "tick", []),
             Step(100, "on", []),
             Step(129, "tick", []),
-            Step(130, "tick", OPEN, Status.PLAYING),
+            Step(130, "tick", OPEN, Status.STARTING),
         ],
     ),
     "min presence: a late timer still starts (once)": (
@@ -356,12 +356,12 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
         [
             Step(0, "on", [], Status.QUIET_HOURS),
             Step(1, "snooze", [], Status.SNOOZED, arg=60),
-            Step(2, "start", OPEN, Status.PLAYING),
+            Step(2, "start", OPEN, Status.STARTING),
             Step(3, "start", []),  # already open
             Step(4, "owned"),
             Step(5, "stop", [END.format("manual")], Status.SNOOZED),
             Step(6, "snooze", [], Status.COOLDOWN, arg=0),
-            Step(7, "start", ["opened:s2", "play:s2"], Status.PLAYING),
+            Step(7, "start", ["opened:s2", "play:s2"], Status.STARTING),
         ],
     ),
     "manual start without presence times out": (
@@ -390,7 +390,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
     "trigger_motion is a pulse": (
         {},
         [
-            Step(0, "trigger", OPEN, Status.PLAYING),
+            Step(0, "trigger", OPEN, Status.STARTING),
             Step(1, "owned"),
             Step(200, "trigger", []),  # extends the deadline
             Step(499, "tick", []),
@@ -408,7 +408,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(10, "trigger", OPEN),  # starts now, the pending start is gone
             Step(40, "tick", []),
             Step(50, "trigger", []),
-            Step(5000, "tick", [], Status.PLAYING),
+            Step(5000, "tick", [], Status.STARTING),
         ],
     ),
     "trigger_motion is blocked like motion": (
@@ -434,7 +434,7 @@ SCENARIOS: dict[str, tuple[dict[str, Any], list[Step]]] = {
             Step(1, "failed", [], Status.ERROR),
             Step(2, "off", [], Status.ERROR),
             Step(1000, "tick", [], Status.ERROR),
-            Step(1001, "on", ["opened:s2", "play:s2"], Status.PLAYING),
+            Step(1001, "on", ["opened:s2", "play:s2"], Status.STARTING),
             Step(1002, "owned", [], Status.PLAYING),
             Step(1003, "stop", ["end:s2:manual:owned"], Status.COOLDOWN),
         ],
@@ -772,8 +772,9 @@ def test_playback_started_clears_error_and_records_device() -> None:
     engine = make()
     engine.state.error = "not_found"
     engine.start_session(at(0))
-    assert engine.status(at(0)) is Status.PLAYING
+    assert engine.status(at(0)) is Status.STARTING
     engine.playback_started(at(1), "s1", owned=True, device_id=DEVICE, context_uri=CONTEXT)
+    assert engine.status(at(1)) is Status.PLAYING
     assert error(engine) is None
     session = engine.session
     assert session is not None
@@ -801,7 +802,7 @@ def test_failed_start_for_another_session_is_ignored() -> None:
     [
         (SensorState(), Status.IDLE),
         (SensorState(enabled=False, error="x", snoozed_until=at(60)), Status.DISABLED),
-        (SensorState(session=Session("a", at(0)), snoozed_until=at(60)), Status.PLAYING),
+        (SensorState(session=Session("a", at(0)), snoozed_until=at(60)), Status.STARTING),
         (SensorState(session=Session("a", at(0), owned=True), error="x"), Status.PLAYING),
         (SensorState(session=Session("a", at(0), owned=False)), Status.OBSERVING),
         (SensorState(snoozed_until=at(60), error="x", cooldown_until=at(60)), Status.SNOOZED),

@@ -286,8 +286,9 @@ def check_state(engine: SensorEngine, model: Model, now: datetime) -> None:
     assert SensorState.from_dict(data) == state
     assert state.presence is model.presence
     if state.session is not None:
-        observed = model.owned.get(state.session.session_id) is False
-        assert engine.status(now) is (Status.OBSERVING if observed else Status.PLAYING)
+        owned = model.owned.get(state.session.session_id)
+        expected = {None: Status.STARTING, True: Status.PLAYING, False: Status.OBSERVING}
+        assert engine.status(now) is expected[owned]
         assert (state.session.presence_ended is None) is model.presence
         # The stop time is exactly what the rules say.
         assert model.session_started is not None

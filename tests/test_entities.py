@@ -88,7 +88,7 @@ async def test_each_room_is_a_device_with_its_entities(
     assert account is not None
     assert device.name == "Bathroom"
     assert device.manufacturer == "SpottyPottySense"
-    assert device.model == "Motion sensor"
+    assert device.model == "Room"
     assert device.via_device_id == account.id
     assert device.config_subentry_id == room_id
 
@@ -121,6 +121,7 @@ async def test_sensor_metadata(hass: HomeAssistant, loaded_entry: MockConfigEntr
     assert status.attributes[ATTR_DEVICE_CLASS] == "enum"
     assert status.attributes[ATTR_OPTIONS] == [
         "idle",
+        "starting",
         "playing",
         "observing",
         "cooldown",

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
+from custom_components.spottypottysense.sensor_flow import sectioned
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 
 DOOR = "binary_sensor.bathroom_door"
@@ -144,7 +145,7 @@ async def test_fuzzed_room_forms_get_an_answer(
         (loaded_entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context=context
     )
     try:
-        result = await flows.async_configure(result["flow_id"], form)
+        result = await flows.async_configure(result["flow_id"], sectioned(form))
     except InvalidData:  # the schema refused a field: shown on that field
         event("refused by the schema")
         flows.async_abort(result["flow_id"])

@@ -9,12 +9,14 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData, section
 from homeassistant.helpers import entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.spottypottysense.const import SUBENTRY_TYPE_MOTION_SENSOR
+from custom_components.spottypottysense.sensor_flow import flattened, sectioned
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
 from tests.fake_spotify import FakePlaylist, FakeSpotify
 
@@ -121,8 +123,26 @@ async def choose(hass: HomeAssistant, result: FlowResult, kind: str) -> FlowResu
 
 
 async def submit(hass: HomeAssistant, result: FlowResult, user_input: dict[str, Any]) -> FlowResult:
-    """Send the form."""
-    return await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    """Send the form, each field in its section as the frontend sends it."""
+    return await hass.config_entries.subentries.async_configure(
+        result["flow_id"], sectioned(user_input)
+    )
+
+
+def form_keys(result: FlowResult) -> list[tuple[Any, Any]]:
+    """The form's fields (markers and selectors), those inside its sections included."""
+    keys: list[tuple[Any, Any]] = []
+    for key, value in result["data_schema"].schema.items():
+        if isinstance(value, section):
+            keys.extend(value.schema.schema.items())
+        else:
+            keys.append((key, value))
+    return keys
+
+
+def fields(result: FlowResult) -> set[str]:
+    """The names of the form's fields, flat."""
+    return {key.schema for key, _ in form_keys(result)}
 
 
 def field_options(result: FlowResult, field: str) -> list[dict[str, str]]:
@@ -132,16 +152,14 @@ def field_options(result: FlowResult, field: str) -> list[dict[str, str]]:
 
 def selector_config(result: FlowResult, field: str) -> dict[str, Any]:
     """The selector configuration of one field of the form."""
-    return next(
-        value.config for key, value in result["data_schema"].schema.items() if key.schema == field
-    )
+    return next(value.config for key, value in form_keys(result) if key.schema == field)
 
 
 def suggested(result: FlowResult) -> dict[str, Any]:
     """The values the form is filled in with."""
     return {
         key.schema: key.description["suggested_value"]
-        for key in result["data_schema"].schema
+        for key, _ in form_keys(result)
         if key.description and "suggested_value" in key.description
     }
 
@@ -388,12 +406,16 @@ async def test_nan_in_a_number_field_is_shown_on_it(
 async def test_infinite_or_huge_numbers_are_refused_on_their_field(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, field: str, value: float
 ) -> None:
-    """HA's schema check refuses them on the field (the UI shows it there); nothing is stored."""
+    """HA's schema check refuses them, naming the field; nothing is stored.
+
+    HA maps errors inside a form section to the form (`base`); the message names the field.
+    """
     result = await start_add(hass, loaded_entry)
     with pytest.raises(InvalidData) as refused:
         await submit(hass, result, form_input(**{field: value}))
 
-    assert set(refused.value.schema_errors) == {field}
+    assert set(refused.value.schema_errors) == {"base"}
+    assert str(refused.value).endswith(f".{field}'")
     assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -640,20 +662,35 @@ async def test_every_field_and_message_is_translated(
     """Both steps label every field; every error and abort of this file's flows has a text."""
     texts = json.loads(STRINGS.read_text(encoding="utf-8"))["config_subentries"]["motion_sensor"]
     result = await start_add(hass, loaded_entry)
-    fields = {key.schema for key in result["data_schema"].schema}
+    names = fields(result)
 
     for step in ("user", "reconfigure"):
         assert set(texts["step"][step]["menu_options"]) == {"spotify", "media_player"}
-    assert set(texts["step"]["spotify"]["data"]) == fields
-    assert set(texts["step"]["spotify"]["data_description"]) == fields
-    media = await start_add(hass, loaded_entry, "media_player")
-    media_fields = {key.schema for key in media["data_schema"].schema}
-    assert set(texts["step"]["media_player"]["data"]) == media_fields
-    assert set(texts["step"]["media_player"]["data_description"]) == media_fields
+    for step, shown in (
+        ("spotify", result),
+        ("media_player", await start_add(hass, loaded_entry, "media_player")),
+    ):
+        texts_of = texts["step"][step]
+        # The top fields, then each section's own name, description, labels and descriptions.
+        for key, value in shown["data_schema"].schema.items():
+            if isinstance(value, section):
+                text = texts_of["sections"][key.schema]
+                assert text["name"]
+                assert text["description"]
+                inner = {marker.schema for marker in value.schema.schema}
+                assert set(text["data"]) == inner
+                assert set(text["data_description"]) == inner
+            else:
+                assert key.schema in texts_of["data"]
+                assert key.schema in texts_of["data_description"]
+    assert names == {"name", "motion_entities"} | {
+        field for part in texts["step"]["spotify"]["sections"].values() for field in part["data"]
+    }
     assert set(texts["error"]) == {
         "no_entities",
         "invalid_source",
         "device_missing",
+        "device_required",
         "quiet_times_required",
         "quiet_volume_required",
         "entity_not_found",
@@ -664,4 +701,80 @@ async def test_every_field_and_message_is_translated(
         "player_cannot_play_media",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
-    assert texts["initiate_flow"]["user"] == "Add motion sensor"
+    assert texts["initiate_flow"]["user"] == "Add room"
+
+
+# ---- the form's layout ------------------------------------------------------------------------
+
+
+def sections_of(result: FlowResult) -> dict[str, section]:
+    """The form's sections by name."""
+    return {
+        key.schema: value
+        for key, value in result["data_schema"].schema.items()
+        if isinstance(value, section)
+    }
+
+
+async def test_the_form_is_in_sections_and_quiet_hours_fold_away_when_off(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    parts = sections_of(result)
+    assert list(parts) == ["speaker", "timing", "quiet_hours"]
+    assert [key.schema for key in result["data_schema"].schema][:2] == ["name", "motion_entities"]
+    assert not parts["speaker"].options["collapsed"]
+    assert not parts["timing"].options["collapsed"]
+    assert parts["quiet_hours"].options["collapsed"]  # off by default
+    # Shown again with quiet hours switched on (an error elsewhere): the section is open.
+    result = await submit(hass, result, form_input(name=""))
+    assert errors_of(result) == {"name": "name_required"}
+    assert not sections_of(result)["quiet_hours"].options["collapsed"]
+
+
+async def test_reconfigure_fills_each_section_with_its_saved_values(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await start_reconfigure(hass, loaded_entry, subentry_id(loaded_entry, "Bathroom"))
+    parts = sections_of(result)
+    speaker_keys = {key.schema: key for key in parts["speaker"].schema.schema}
+    assert speaker_keys["spotify_device_id"].description == {"suggested_value": SPEAKER_ID}
+    timing_keys = {key.schema: key for key in parts["timing"].schema.schema}
+    assert timing_keys["timeout_minutes"].description == {"suggested_value": 5}
+
+
+async def test_the_speaker_is_not_chosen_for_the_user(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """No speaker is preselected (a required dropdown would take the first): the user chooses."""
+    result = await start_add(hass, loaded_entry)
+    device = next(key for key, _ in form_keys(result) if key.schema == "spotify_device_id")
+    assert not isinstance(device, vol.Required)
+    assert "spotify_device_id" not in suggested(result)
+    user_input = form_input()
+    del user_input["spotify_device_id"]
+    result = await submit(hass, result, user_input)
+    assert errors_of(result) == {"spotify_device_id": "device_required"}
+    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+
+
+async def test_volumes_are_boxes_that_may_stay_empty(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """An empty slider would read as 0 (mute); an empty box reads as "keep the volume"."""
+    result = await start_add(hass, loaded_entry)
+    for field in ("volume", "quiet_volume"):
+        assert selector_config(result, field)["mode"] == "box"
+    user_input = form_input(quiet_hours_enabled=False)
+    del user_input["volume"]
+    result = await submit(hass, result, user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["volume"] is None
+
+
+def test_flattening_ignores_a_section_that_is_not_a_mapping() -> None:
+    """An API client may send anything: a malformed section adds nothing."""
+    assert flattened({"name": "Hall", "speaker": "loud", "timing": {"cooldown_minutes": 1}}) == {
+        "name": "Hall",
+        "cooldown_minutes": 1,
+    }

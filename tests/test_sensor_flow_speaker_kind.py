@@ -14,6 +14,7 @@ from tests.fake_spotify import FakeSpotify
 from tests.media_players import BASIC, FakePlayers
 from tests.test_sensor_flow import (
     errors_of,
+    fields,
     selector_config,
     start_add,
     start_reconfigure,
@@ -59,9 +60,9 @@ async def test_add_a_media_player_room(
     devices = len(speaker.requests_to("GET", "/me/player/devices"))
     result = await start_add(hass, loaded_entry, "media_player")
     assert result["step_id"] == "media_player"
-    fields = {key.schema for key in result["data_schema"].schema}
-    assert "media_player_entity" in fields
-    assert not fields & {"spotify_device_id", "wake_entity"}
+    names = fields(result)
+    assert "media_player_entity" in names
+    assert not names & {"spotify_device_id", "wake_entity"}
     assert selector_config(result, "media_player_entity")["filter"] == [
         {
             "domain": ["media_player"],

@@ -905,9 +905,7 @@ async def test_actions_are_described_and_translated(
     services = {"trigger_motion", "start_session", "stop_session", "snooze", "get_sessions"}
     assert set(descriptions) == services
     for description in descriptions.values():
-        assert description["target"] == {
-            "device": [{"integration": DOMAIN, "model": "Motion sensor"}]
-        }
+        assert description["target"] == {"device": [{"integration": DOMAIN, "model": "Room"}]}
     assert descriptions["snooze"]["fields"]["duration"]["required"] is True
     assert descriptions["snooze"]["fields"]["duration"]["selector"] == {
         "duration": {"enable_second": True}

@@ -19,6 +19,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
+from custom_components.spottypottysense.sensor_flow import sectioned
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
@@ -118,7 +119,9 @@ async def _reconfigure(
         **changes,
     }
     del user_input["spotify_device_name"]
-    result = await hass.config_entries.subentries.async_configure(result["flow_id"], user_input)
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], sectioned(user_input)
+    )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
@@ -143,21 +146,23 @@ async def test_added_room_works_at_once(
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"],
-        {
-            "name": "Kitchen",
-            "motion_entities": [KITCHEN_MOTION],
-            "spotify_device_id": "phone",
-            "source": OTHER_PLAYLIST,
-            "shuffle": True,
-            "timeout_minutes": 5,
-            "cooldown_minutes": 2,
-            "min_presence_seconds": 0,
-            "max_session_minutes": 180,
-            "only_when_idle": True,
-            "quiet_hours_enabled": False,
-            "quiet_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "quiet_mode": "block",
-        },
+        sectioned(
+            {
+                "name": "Kitchen",
+                "motion_entities": [KITCHEN_MOTION],
+                "spotify_device_id": "phone",
+                "source": OTHER_PLAYLIST,
+                "shuffle": True,
+                "timeout_minutes": 5,
+                "cooldown_minutes": 2,
+                "min_presence_seconds": 0,
+                "max_session_minutes": 180,
+                "only_when_idle": True,
+                "quiet_hours_enabled": False,
+                "quiet_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "quiet_mode": "block",
+            }
+        ),
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()

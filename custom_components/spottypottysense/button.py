@@ -30,5 +30,5 @@ class StopSessionButton(SensorDeviceEntity, ButtonEntity):
         """A button shows when it was last pressed: nothing to follow."""
 
     async def async_press(self) -> None:
-        """Stop."""
-        self.controller.stop_session()
+        """Stop, and say so when the speaker could not be paused."""
+        await self.controller.async_outcome(self.controller.stop_session())

@@ -8,16 +8,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
+import weakref
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
     async_track_time_interval,
 )
+from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -55,6 +58,7 @@ from .speaker import (
     StartOutcome,
 )
 from .speaker_factory import create_speaker, speaker_for_target, speaker_name
+from .speaker_media_player import SERVICE_TIMEOUT
 from .spotify_uri import starts_at_item
 
 if TYPE_CHECKING:
@@ -66,7 +70,11 @@ LISTENING_REFRESH = timedelta(minutes=1)
 _EDGE = frozenset((STATE_ON, STATE_OFF))
 _CATCH_UP_STEPS = 8
 DRAIN_ROUNDS = 3
-DRAIN_TIMEOUT = 10  # seconds per round; the client's own timeout is 10 s a request
+DRAIN_MARGIN = 2.0  # seconds an unload waits beyond one request timeout, all rounds together
+ACTION_CALLS = 3  # an action waits for this many speaker calls at most (wake, play, check)
+
+Outcome = SpeakerError | None
+"""What a start or end task ends with: the error that stopped it, or None."""
 
 
 def speaker_issue_id(subentry_id: str) -> str:
@@ -97,10 +105,13 @@ class SensorController:
         self._timer_at: datetime | None = None
         self._unsub_ticker: CALLBACK_TYPE | None = None
         self._present = False
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: set[asyncio.Task[Outcome]] = set()
+        # The pauses among them (weak: an action may still ask after they finished).
+        self._end_tasks: weakref.WeakSet[asyncio.Task[Outcome]] = weakref.WeakSet()
         # Ended sessions whose pause check is still running: counted today until recorded.
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
+        self._removed = False  # the subentry is gone: nothing may be saved to it any more
         self._fader = Fader(hass, self._spawn)
         self._totals = TodayTotals(self._ended_since)
 
@@ -193,7 +204,12 @@ class SensorController:
 
     @callback
     def async_remove(self) -> None:
-        """The subentry was deleted: end its session (pausing what it owns) and stop."""
+        """The subentry was deleted: end its session (pausing what it owns) and stop.
+
+        A start still in flight ends the session late: what it played is paused then, on the
+        id it played on (also a speaker found again under a new id).
+        """
+        self._removed = True
         self._apply(self.engine.remove(dt_util.utcnow()))
         self.async_stop()
         ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
@@ -227,14 +243,17 @@ class SensorController:
         self._apply(self.engine.trigger_motion(dt_util.utcnow()))
 
     @callback
-    def start_session(self) -> None:
-        """Start now, ignoring quiet hours and cooldown (the action refuses switched-off rooms)."""
-        self._apply(self.engine.start_session(dt_util.utcnow()))
+    def start_session(self) -> list[asyncio.Task[Outcome]]:
+        """Start now, ignoring quiet hours and cooldown (the action refuses switched-off rooms).
+
+        Returns the speaker calls it spawned, for an action to await (async_outcome).
+        """
+        return self._apply(self.engine.start_session(dt_util.utcnow()))
 
     @callback
-    def stop_session(self) -> None:
-        """End the open session now."""
-        self._apply(self.engine.stop_session(dt_util.utcnow(), EndReason.MANUAL))
+    def stop_session(self) -> list[asyncio.Task[Outcome]]:
+        """End the open session now; returns the speaker calls it spawned."""
+        return self._apply(self.engine.stop_session(dt_util.utcnow(), EndReason.MANUAL))
 
     @callback
     def moved_to(self, room: str) -> None:
@@ -242,9 +261,42 @@ class SensorController:
         self._apply(self.engine.moved(dt_util.utcnow(), room))
 
     @callback
-    def set_enabled(self, enabled: bool) -> None:
-        """The room's switch."""
-        self._apply(self.engine.set_enabled(dt_util.utcnow(), enabled))
+    def set_enabled(self, enabled: bool) -> list[asyncio.Task[Outcome]]:
+        """The room's switch; returns the speaker calls it spawned (off pauses what we play)."""
+        return self._apply(self.engine.set_enabled(dt_util.utcnow(), enabled))
+
+    def action_timeout(self) -> float:
+        """How long an action waits for the speaker: a few calls of the slower client."""
+        return ACTION_CALLS * max(self.manager.client.timeout, SERVICE_TIMEOUT)
+
+    async def async_outcome(self, tasks: Iterable[asyncio.Task[Outcome]]) -> None:
+        """Wait (bounded) for speaker calls an action spawned; raise what went wrong, translated.
+
+        The calls go on when the wait times out (they are the room's own, not the action's):
+        the action says so instead of claiming success.
+        """
+        pending = list(tasks)
+        if not pending:
+            return
+        timeout = self.action_timeout()
+        try:
+            async with asyncio.timeout(timeout):
+                outcomes = await asyncio.gather(*(asyncio.shield(task) for task in pending))
+        except TimeoutError:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="speaker_slow",
+                translation_placeholders={"room": self.name, "seconds": f"{timeout:g}"},
+            ) from None
+        for task, err in zip(pending, outcomes, strict=True):
+            if err is None:
+                continue
+            reason = async_get_exception_message(DOMAIN, err.translation_key)
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="stop_failed" if task in self._end_tasks else "start_failed",
+                translation_placeholders={"room": self.name, "reason": reason},
+            ) from err
 
     @callback
     def snooze(self, duration: timedelta) -> None:
@@ -295,10 +347,12 @@ class SensorController:
     # ---- carrying out decisions ---------------------------------------------------------------
 
     @callback
-    def _apply(self, decisions: Iterable[Decision]) -> None:
+    def _apply(self, decisions: Iterable[Decision]) -> list[asyncio.Task[Outcome]]:
+        """Carry the decisions out; returns the start and end calls spawned for them."""
+        spawned: list[asyncio.Task[Outcome]] = []
         for decision in decisions:
             if isinstance(decision, StartPlayback):
-                self._spawn(self._async_start(decision), "start")
+                spawned.append(self._spawn(self._async_start(decision), "start"))
             elif isinstance(decision, EndPlayback):
                 if not decision.late:
                     # Counted first: once in _ending it is part of what a recount reads.
@@ -306,7 +360,9 @@ class SensorController:
                         decision.record, dt_util.utcnow(), dt_util.get_default_time_zone()
                     )
                     self._ending[decision.record.session_id] = decision.record
-                self._spawn(self._async_end(decision.record, late=decision.late), "end")
+                end = self._spawn(self._async_end(decision.record, late=decision.late), "end")
+                self._end_tasks.add(end)
+                spawned.append(end)
             elif isinstance(decision, FadeOut):
                 session = self.engine.session
                 # Already over when the same call ended it (a stop at the deadline): no fade.
@@ -317,33 +373,43 @@ class SensorController:
                     self._fader.start(session, speaker, decision.ends_at)
             elif isinstance(decision, CancelFade):
                 self._fader.abandon(decision.session_id)
-        self._reschedule()
+        if self._removed or self.manager.unloaded:
+            self.async_stop()  # a late end of a removed or unloaded room arms no timer
+        else:
+            self._reschedule()
         self.manager.schedule_save()
         self.notify()
+        return spawned
 
-    def _spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, Outcome], what: str) -> asyncio.Task[Outcome]:
         task = self.manager.entry.async_create_task(
             self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}"
         )
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
+        return task
 
     async def async_drain(self) -> None:
         """Let Spotify calls under way finish (bounded), so the store keeps what they did.
 
         A start that completes during an unload must be stored as owned, or the next start
         would treat music we started as someone else's.
+        A start that outlasts the drain (one request timeout plus a margin, so that a slow
+        Spotify cannot hold the unload) pauses what it played at once (`_started`).
         """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.manager.client.timeout + DRAIN_MARGIN
         for _ in range(DRAIN_ROUNDS):  # a finished start may queue an end; a few rounds at most
-            if not self._in_flight:
+            left = deadline - loop.time()
+            if not self._in_flight or left <= 0:
                 return
-            await asyncio.wait(list(self._in_flight), timeout=DRAIN_TIMEOUT)
+            await asyncio.wait(list(self._in_flight), timeout=left)
 
     def speaker(self) -> Speaker:
         """The room's speaker for its current options (they change live)."""
         return create_speaker(self.hass, self.manager.client, self.subentry.data)
 
-    async def _async_start(self, decision: StartPlayback) -> None:
+    async def _async_start(self, decision: StartPlayback) -> Outcome:
         speaker = self.speaker()
         try:
             if (
@@ -351,14 +417,15 @@ class SensorController:
                 and speaker.supports_transfer
                 and await self._async_follow(decision, speaker)
             ):
-                return
+                return None
             outcome = await speaker.async_start(
                 PlayRequest.from_decision(decision, resume=self._resume_point(decision, speaker))
             )
         except SpeakerError as err:
             self._start_failed(decision, err)
-            return
+            return err
         self._started(decision, outcome)
+        return None
 
     async def _async_follow(self, decision: StartPlayback, speaker: Speaker) -> bool:
         """follow_me: move another room's owned session here if it still plays; True if moved.
@@ -396,8 +463,10 @@ class SensorController:
         data = self.subentry.data
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
             ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
-        if (found := outcome.found) is not None and found.target_id != data.get(
-            CONF_SPOTIFY_DEVICE_ID
+        if (
+            (found := outcome.found) is not None
+            and not self._removed
+            and found.target_id != data.get(CONF_SPOTIFY_DEVICE_ID)
         ):
             _LOGGER.info("%s: speaker %s has a new Spotify id; saved it", self.name, found.name)
             self.manager.update_speaker(self.subentry, found.target_id, found.name)
@@ -410,7 +479,17 @@ class SensorController:
             context_uri=outcome.context_uri,
         )
         session = self.engine.session
-        if session is not None and session.session_id == decision.session_id:
+        if (
+            self.manager.unloaded
+            and outcome.owned
+            and session is not None
+            and session.session_id == decision.session_id
+        ):
+            # Finished after the unload wrote the store (as "start in flight"): the reloaded
+            # room could not know this music is ours, so it is paused now.
+            _LOGGER.info("%s: a start finished after unload; pausing it", self.name)
+            decisions += self.engine.stop_session(now, EndReason.MANUAL)
+        elif session is not None and session.session_id == decision.session_id:
             self._fire(
                 EVENT_SESSION_STARTED,
                 {
@@ -449,8 +528,9 @@ class SensorController:
         )
         self._apply(decisions)
 
-    async def _async_end(self, record: SessionRecord, *, late: bool = False) -> None:
+    async def _async_end(self, record: SessionRecord, *, late: bool = False) -> Outcome:
         fade = self._fader.take(record.session_id)
+        failure: SpeakerError | None = None
         # A moved session plays on in another room: no pause (its fade's volume still goes back).
         if record.owned and record.reason is not EndReason.MOVED:
             try:
@@ -460,6 +540,7 @@ class SensorController:
                 outcome = await speaker.async_end(record)
             except SpeakerError as err:
                 _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
+                failure = err
             else:
                 if not outcome.paused:
                     record = replace(record, reason=EndReason.RELEASED)
@@ -472,7 +553,7 @@ class SensorController:
         if fade is not None:
             await self._fader.async_restore(fade)
         if late:
-            return  # already recorded and announced when it ended during its start
+            return failure  # already recorded and announced when it ended during its start
         self._ending.pop(record.session_id, None)
         self.manager.add_record(self.subentry_id, record)
         self._fire(
@@ -490,6 +571,7 @@ class SensorController:
         )
         self.manager.schedule_save()  # the resume point the end's read completed
         self.notify()
+        return failure
 
     @callback
     def _fire(self, event_type: str, data: dict[str, Any]) -> None:

@@ -44,6 +44,7 @@ class Status(StrEnum):
     """What the sensor's status entity shows."""
 
     IDLE = "idle"
+    STARTING = "starting"  # decided to play; the speaker has not answered yet
     PLAYING = "playing"
     OBSERVING = "observing"
     COOLDOWN = "cooldown"
@@ -745,7 +746,10 @@ class SensorEngine:
         if not state.enabled:
             return Status.DISABLED
         if state.session is not None:
-            return Status.OBSERVING if state.session.owned is False else Status.PLAYING
+            owned = state.session.owned
+            if owned is None:
+                return Status.STARTING
+            return Status.PLAYING if owned else Status.OBSERVING
         if state.snoozed_until is not None and now < state.snoozed_until:
             return Status.SNOOZED
         if state.error is not None:

@@ -28,7 +28,7 @@ class SensorDeviceEntity(Entity):
             identifiers={(DOMAIN, controller.subentry_id)},
             name=controller.name,
             manufacturer="SpottyPottySense",
-            model="Motion sensor",
+            model="Room",
             via_device_id=controller.manager.entry.runtime_data.account_device_id,
         )
 

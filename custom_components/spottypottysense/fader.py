@@ -25,7 +25,7 @@ from .speaker import Speaker, SpeakerError
 
 _LOGGER = logging.getLogger(__name__)
 
-type Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+type Spawn = Callable[[Coroutine[Any, Any, None], str], object]
 
 
 @dataclass(slots=True)

@@ -99,6 +99,11 @@ class SessionManager:
         for controller in self.controllers.values():
             controller.async_start()
 
+    @property
+    def unloaded(self) -> bool:
+        """The entry unloaded: the store is written for good, nothing is saved any more."""
+        return self._unloaded
+
     async def async_unload(self) -> None:
         """Stop everything and write the store now (sessions continue after a restart)."""
         for controller in self.controllers.values():

@@ -12,6 +12,7 @@ from homeassistant.components.media_player.const import (
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
 from homeassistant.const import ATTR_SUPPORTED_FEATURES, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, split_entity_id, valid_entity_id
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -61,6 +62,61 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     CONF_FADE_OUT_SECONDS: (0, 30),
 }
 _OPTIONAL_NUMBERS = (CONF_VOLUME, CONF_QUIET_VOLUME)
+
+# The room form's sections and the stored keys each holds (the stored data stays flat).
+SECTION_SPEAKER = "speaker"
+SECTION_TIMING = "timing"
+SECTION_QUIET_HOURS = "quiet_hours"
+SECTIONS: dict[str, tuple[str, ...]] = {
+    SECTION_SPEAKER: (
+        CONF_SPOTIFY_DEVICE_ID,
+        CONF_WAKE_ENTITY,
+        CONF_MEDIA_PLAYER_ENTITY,
+        CONF_SOURCE,
+        CONF_VOLUME,
+        CONF_SHUFFLE,
+        CONF_ONLY_WHEN_IDLE,
+        CONF_FOLLOW_ME,
+        CONF_RESUME_MINUTES,
+    ),
+    SECTION_TIMING: (
+        CONF_TIMEOUT_MINUTES,
+        CONF_COOLDOWN_MINUTES,
+        CONF_MIN_PRESENCE_SECONDS,
+        CONF_MAX_SESSION_MINUTES,
+        CONF_FADE_OUT_SECONDS,
+    ),
+    SECTION_QUIET_HOURS: (
+        CONF_QUIET_HOURS_ENABLED,
+        CONF_QUIET_START,
+        CONF_QUIET_END,
+        CONF_QUIET_DAYS,
+        CONF_QUIET_MODE,
+        CONF_QUIET_VOLUME,
+    ),
+}
+_SECTION_OF = {key: name for name, keys in SECTIONS.items() for key in keys}
+
+
+def flattened(user_input: dict[str, Any]) -> dict[str, Any]:
+    """The form's answer with its sections merged into the flat keys subentries store."""
+    flat = {key: value for key, value in user_input.items() if key not in SECTIONS}
+    for name in SECTIONS:
+        part = user_input.get(name)
+        if isinstance(part, dict):
+            flat.update(part)
+    return flat
+
+
+def sectioned(flat: dict[str, Any]) -> dict[str, Any]:
+    """Flat values placed in the form's sections (suggested values, tests driving the form)."""
+    nested: dict[str, Any] = {name: {} for name in SECTIONS}
+    for key, value in flat.items():
+        if (name := _SECTION_OF.get(key)) is not None:
+            nested[name][key] = value
+        else:
+            nested[key] = value
+    return nested
 
 
 def _number(field: str, unit: str, *, slider: bool = False) -> selector.NumberSelector:
@@ -196,6 +252,8 @@ def _validate_spotify_device(
     elif device_id is not None and device_id == saved.get(CONF_SPOTIFY_DEVICE_ID):
         # The saved speaker is asleep right now; keep it (it is found again by name later).
         data[CONF_SPOTIFY_DEVICE_NAME] = saved.get(CONF_SPOTIFY_DEVICE_NAME, "")
+    elif device_id is None:
+        errors[CONF_SPOTIFY_DEVICE_ID] = "device_required"
     else:
         errors[CONF_SPOTIFY_DEVICE_ID] = "device_missing"
 
@@ -233,13 +291,13 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
     """Add or reconfigure a room: motion entities, speaker, what to play, timing, quiet hours."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
-        """Add a motion sensor: first the kind of speaker it plays on."""
+        """Add a room: first the kind of speaker it plays on."""
         return self._speaker_menu("user")
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
-        """Change a motion sensor (also its kind of speaker); the session continues."""
+        """Change a room (also its kind of speaker); the session continues."""
         return self._speaker_menu("reconfigure")
 
     def _speaker_menu(self, step_id: str) -> SubentryFlowResult:
@@ -288,25 +346,33 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
             for key in (CONF_SPOTIFY_DEVICE_ID, CONF_MEDIA_PLAYER_ENTITY, CONF_WAKE_ENTITY):
                 suggested.pop(key, None)
         if user_input is not None:
-            data, errors = validate_sensor_input(self.hass, user_input, by_id, saved, kind=kind)
+            flat = flattened(user_input)
+            data, errors = validate_sensor_input(self.hass, flat, by_id, saved, kind=kind)
             errors.update(validate_speaker_entities(self.hass, data, kind))
             if not errors:
                 if reconfiguring:
                     return self.async_update_and_abort(
                         entry,
                         self._get_reconfigure_subentry(),
-                        title=user_input[CONF_NAME],
+                        title=flat[CONF_NAME],
                         data=data,
                     )
-                return self.async_create_entry(title=user_input[CONF_NAME], data=data)
+                return self.async_create_entry(title=flat[CONF_NAME], data=data)
             # Show what the user sent, as sent: a field they cleared stays empty.
-            suggested = dict(user_input)
+            suggested = flat
 
-        schema = self._schema(devices, playlists, saved, kind)
+        schema = self._schema(
+            devices,
+            playlists,
+            saved,
+            kind,
+            quiet_open=bool(suggested.get(CONF_QUIET_HOURS_ENABLED)),
+        )
         return self.async_show_form(
             step_id=kind.value,
             data_schema=self.add_suggested_values_to_schema(
-                schema, {key: value for key, value in suggested.items() if value is not None}
+                schema,
+                sectioned({key: value for key, value in suggested.items() if value is not None}),
             ),
             errors=errors,
         )
@@ -317,14 +383,19 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         playlists: list[Playlist],
         saved: dict[str, Any],
         kind: SpeakerKind,
+        *,
+        quiet_open: bool,
     ) -> vol.Schema:
+        """Name and sensors on top; Speaker and music, Timing and Quiet hours in sections."""
         speaker: dict[vol.Marker, Any]
         if kind is SpeakerKind.SPOTIFY:
             device_options = _device_options(
                 devices, saved.get(CONF_SPOTIFY_DEVICE_ID), saved.get(CONF_SPOTIFY_DEVICE_NAME)
             )
             speaker = {
-                vol.Required(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
+                # Optional for the form only: a required dropdown preselects its first speaker,
+                # and the user must choose (validate_sensor_input refuses no choice).
+                vol.Optional(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
                     selector.SelectSelectorConfig(
                         options=device_options, mode=selector.SelectSelectorMode.DROPDOWN
                     )
@@ -348,17 +419,8 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
             selector.SelectOptionDict(value=playlist.uri, label=playlist.name)
             for playlist in playlists
         ]
-        return vol.Schema(
+        speaker_and_music = vol.Schema(
             {
-                vol.Required(CONF_NAME): selector.TextSelector(),
-                vol.Required(CONF_MOTION_ENTITIES): selector.EntitySelector(
-                    selector.EntitySelectorConfig(
-                        filter=selector.EntityWithDeviceFilterSelectorConfig(
-                            domain="binary_sensor", device_class=list(MOTION_DEVICE_CLASSES)
-                        ),
-                        multiple=True,
-                    )
-                ),
                 **speaker,
                 vol.Optional(CONF_SOURCE): selector.SelectSelector(
                     selector.SelectSelectorConfig(
@@ -367,17 +429,26 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         mode=selector.SelectSelectorMode.DROPDOWN,
                     )
                 ),
-                vol.Optional(CONF_VOLUME): _number(CONF_VOLUME, "%", slider=True),
+                # A box, not a slider: empty reads as "keep the speaker's volume", not as 0.
+                vol.Optional(CONF_VOLUME): _number(CONF_VOLUME, "%"),
                 vol.Required(CONF_SHUFFLE): selector.BooleanSelector(),
-                vol.Required(CONF_TIMEOUT_MINUTES): _number(CONF_TIMEOUT_MINUTES, "min"),
-                vol.Required(CONF_COOLDOWN_MINUTES): _number(CONF_COOLDOWN_MINUTES, "min"),
-                vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(CONF_MIN_PRESENCE_SECONDS, "s"),
-                vol.Required(CONF_MAX_SESSION_MINUTES): _number(CONF_MAX_SESSION_MINUTES, "min"),
                 vol.Required(CONF_ONLY_WHEN_IDLE): selector.BooleanSelector(),
                 # Added later than the rest: a default keeps older forms and automations valid.
                 vol.Required(CONF_FOLLOW_ME, default=False): selector.BooleanSelector(),
                 vol.Required(CONF_RESUME_MINUTES, default=0): _number(CONF_RESUME_MINUTES, "min"),
+            }
+        )
+        timing = vol.Schema(
+            {
+                vol.Required(CONF_TIMEOUT_MINUTES): _number(CONF_TIMEOUT_MINUTES, "min"),
+                vol.Required(CONF_COOLDOWN_MINUTES): _number(CONF_COOLDOWN_MINUTES, "min"),
+                vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(CONF_MIN_PRESENCE_SECONDS, "s"),
+                vol.Required(CONF_MAX_SESSION_MINUTES): _number(CONF_MAX_SESSION_MINUTES, "min"),
                 vol.Required(CONF_FADE_OUT_SECONDS, default=0): _number(CONF_FADE_OUT_SECONDS, "s"),
+            }
+        )
+        quiet_hours = vol.Schema(
+            {
                 vol.Required(CONF_QUIET_HOURS_ENABLED): selector.BooleanSelector(),
                 vol.Optional(CONF_QUIET_START): selector.TimeSelector(),
                 vol.Optional(CONF_QUIET_END): selector.TimeSelector(),
@@ -395,6 +466,24 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                         translation_key="quiet_mode",
                     )
                 ),
-                vol.Optional(CONF_QUIET_VOLUME): _number(CONF_QUIET_VOLUME, "%", slider=True),
+                vol.Optional(CONF_QUIET_VOLUME): _number(CONF_QUIET_VOLUME, "%"),
+            }
+        )
+        return vol.Schema(
+            {
+                vol.Required(CONF_NAME): selector.TextSelector(),
+                vol.Required(CONF_MOTION_ENTITIES): selector.EntitySelector(
+                    selector.EntitySelectorConfig(
+                        filter=selector.EntityWithDeviceFilterSelectorConfig(
+                            domain="binary_sensor", device_class=list(MOTION_DEVICE_CLASSES)
+                        ),
+                        multiple=True,
+                    )
+                ),
+                vol.Required(SECTION_SPEAKER): section(speaker_and_music),
+                vol.Required(SECTION_TIMING): section(timing),
+                vol.Required(SECTION_QUIET_HOURS): section(
+                    quiet_hours, {"collapsed": not quiet_open}
+                ),
             }
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -35,7 +36,7 @@ from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
 from .const import DOMAIN
-from .controller import SensorController
+from .controller import Outcome, SensorController
 from .history import select
 from .runtime import SpottyPottySenseConfigEntry
 
@@ -98,12 +99,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_key="sensor_disabled",
                 translation_placeholders={"sensors": ", ".join(disabled)},
             )
-        for controller in controllers:
-            controller.start_session()
+        await _outcomes({c: c.start_session() for c in controllers})
 
     async def _stop_session(call: ServiceCall) -> None:
-        for controller in await _controlled(hass, call):
-            controller.stop_session()
+        await _outcomes({c: c.stop_session() for c in await _controlled(hass, call)})
 
     async def _snooze(call: ServiceCall) -> None:
         for controller in await _controlled(hass, call):
@@ -161,6 +160,21 @@ def async_setup_services(hass: HomeAssistant) -> None:
         schema=_refusing_crashes(GET_SESSIONS_SCHEMA),
         supports_response=SupportsResponse.ONLY,
     )
+
+
+async def _outcomes(calls: dict[SensorController, list[asyncio.Task[Outcome]]]) -> None:
+    """Wait for every room's speaker calls (bounded); raise the first failure, translated.
+
+    Every room is waited for before raising, so one room's error never hides another's
+    still running.
+    """
+    results = await asyncio.gather(
+        *(controller.async_outcome(tasks) for controller, tasks in calls.items()),
+        return_exceptions=True,
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _aware(value: datetime | None) -> datetime | None:

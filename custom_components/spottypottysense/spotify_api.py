@@ -400,6 +400,7 @@ class SpotifyClient:
         self._monotonic = monotonic
         self._random = random
         self._max_rate_limit_wait = max_rate_limit_wait
+        self.timeout = timeout  # seconds a request may take
         self._refusing = False
         self.last_rate_limit_wait: float | None = None
         self.rate_limited_until: float | None = None

@@ -39,8 +39,8 @@ class EnabledSwitch(SensorDeviceEntity, SwitchEntity):
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Let motion start music again."""
-        self.controller.set_enabled(True)
+        await self.controller.async_outcome(self.controller.set_enabled(True))
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         """End the session (pausing what we play) and start no new ones."""
-        self.controller.set_enabled(False)
+        await self.controller.async_outcome(self.controller.set_enabled(False))
