@@ -165,9 +165,15 @@ def suggested(result: FlowResult) -> dict[str, Any]:
 
 
 def errors_of(result: FlowResult) -> dict[str, str]:
-    """The inline errors shown, by field."""
+    """The inline errors shown, by field (a section's errors are a mapping of its fields)."""
     assert result["type"] is FlowResultType.FORM
-    return dict(result["errors"] or {})
+    flat: dict[str, str] = {}
+    for key, error in (result["errors"] or {}).items():
+        if isinstance(error, dict):
+            flat.update(error)
+        else:
+            flat[key] = error
+    return flat
 
 
 def sensors_of(entry: MockConfigEntry) -> list[ConfigSubentry]:

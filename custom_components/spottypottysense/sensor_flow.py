@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 from homeassistant.components.media_player.const import (
     DOMAIN as MEDIA_PLAYER_DOMAIN,
@@ -106,6 +106,21 @@ def flattened(user_input: dict[str, Any]) -> dict[str, Any]:
         if isinstance(part, dict):
             flat.update(part)
     return flat
+
+
+def errors_by_section(errors: dict[str, str]) -> dict[str, str]:
+    """Field errors placed where the frontend shows them: under the field's section.
+
+    HA's form hands a section only ``errors[<section>]``, so a flat key of a field inside a
+    section would never be shown; the section's own errors are a mapping of its fields.
+    """
+    nested: dict[str, Any] = {}
+    for key, error in errors.items():
+        if (name := _SECTION_OF.get(key)) is not None:
+            nested.setdefault(name, {})[key] = error
+        else:
+            nested[key] = error
+    return cast("dict[str, str]", nested)
 
 
 def sectioned(flat: dict[str, Any]) -> dict[str, Any]:
@@ -374,7 +389,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                 schema,
                 sectioned({key: value for key, value in suggested.items() if value is not None}),
             ),
-            errors=errors,
+            errors=errors_by_section(errors),
         )
 
     @staticmethod

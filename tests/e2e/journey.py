@@ -65,6 +65,9 @@ SECRETS = (
     "demo-client-secret",
 )
 STRINGS = json.loads((REPO / "custom_components" / "spottypottysense" / "strings.json").read_text())
+SUBENTRY = STRINGS["config_subentries"]["motion_sensor"]
+SPEAKER_STEP = "spotify"  # the room form for a Spotify Connect speaker (after the kind menu)
+MODEL = "Room"  # the room device's model, as the integration page lists it
 # The one warning HA logs for every custom integration; anything else mentioning ours fails.
 ALLOWED_LOG = ("We found a custom integration spottypottysense which has not been tested",)
 # Docs screenshots (docs/) taken from these journey screenshots with --update-docs.
@@ -384,13 +387,12 @@ class Journey:
     def add_room(self) -> None:
         """Add motion sensor: translated form, a bad link is refused, then the room is saved."""
         ui = self.ui
-        ui.click("Add motion sensor")
-        title = STRINGS["config_subentries"]["motion_sensor"]["step"]["user"]["title"]
-        ui.see("the room form", title)
+        ui.click(SUBENTRY["initiate_flow"]["user"])
+        self.choose_spotify_speaker("user")
         ui.form_field("Name")
-        self.check_form_translated("user")
+        self.check_form_translated(SPEAKER_STEP)
         self.fill_room_form(name=ROOM)
-        ui.form_top("user")
+        ui.form_top(SPEAKER_STEP)
         ui.shot("04-room-form")
         ui.pick_or_type("What to play", typed="https://example.com/not-spotify")
         ui.click("Submit")
@@ -401,7 +403,16 @@ class Journey:
         ui.click("Submit")
         ui.see("the room's creation", f"Created configuration for {ROOM}.")
         ui.click("Finish")
-        ui.see("the room on the account", re.compile(rf"{ROOM} Motion sensor • .*7 entities"))
+        ui.see("the room on the account", re.compile(rf"{ROOM} {MODEL} • .*7 entities"))
+
+    def choose_spotify_speaker(self, menu_step: str) -> None:
+        """The first step is a menu: the kind of speaker; this journey plays on Spotify Connect."""
+        ui = self.ui
+        menu = SUBENTRY["step"][menu_step]
+        ui.see("the speaker-kind menu", menu["title"])
+        choice = menu["menu_options"][SPEAKER_STEP]
+        self.ui.page.get_by_text(choice, exact=True).filter(visible=True).first.click()
+        ui.see("the room form", SUBENTRY["step"][SPEAKER_STEP]["title"])
 
     def fill_room_form(self, name: str) -> None:
         """The room form, one field at a time (adapt here when the form changes)."""
@@ -423,7 +434,7 @@ class Journey:
         if play[-1]["json"].get("context_uri") != PLAYLIST_URI:
             raise JourneyError(f"play did not ask for the chosen playlist: {play[-1]}")
         self.open_integration()
-        ui.button(re.compile(rf"^{ROOM} Motion sensor • "), exact=False).click()
+        ui.button(re.compile(rf"^{ROOM} {MODEL} • "), exact=False).click()
         ui.see("the room's device page", 'heading "Device info"')
         self.room_device_url = ui.page.url.removeprefix(self.ha.url)
         ui.see("status Playing", "Status Playing")
@@ -453,11 +464,10 @@ class Journey:
         """Reconfigure the room's volume; the next session sets it."""
         ui = self.ui
         self.open_integration()
-        ui.click("Reconfigure motion sensor")
-        title = STRINGS["config_subentries"]["motion_sensor"]["step"]["reconfigure"]["title"]
-        ui.see("the reconfigure form", title)
+        ui.click(SUBENTRY["initiate_flow"]["reconfigure"])
+        self.choose_spotify_speaker("reconfigure")
         ui.form_field("Name")
-        self.check_form_translated("reconfigure")
+        self.check_form_translated(SPEAKER_STEP)
         ui.fill_number("Volume", VOLUME)
         ui.shot("08-reconfigure")
         ui.click("Submit")
