@@ -16,7 +16,12 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.spottypottysense.const import SUBENTRY_TYPE_MOTION_SENSOR
-from custom_components.spottypottysense.sensor_flow import flattened, sectioned
+from custom_components.spottypottysense.sensor_flow import (
+    SECTIONS,
+    errors_by_section,
+    flattened,
+    sectioned,
+)
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
 from tests.fake_spotify import FakePlaylist, FakeSpotify
 
@@ -165,15 +170,9 @@ def suggested(result: FlowResult) -> dict[str, Any]:
 
 
 def errors_of(result: FlowResult) -> dict[str, str]:
-    """The inline errors shown, by field (a section's errors are a mapping of its fields)."""
+    """The inline errors, by field (without the copies shown above each section)."""
     assert result["type"] is FlowResultType.FORM
-    flat: dict[str, str] = {}
-    for key, error in (result["errors"] or {}).items():
-        if isinstance(error, dict):
-            flat.update(error)
-        else:
-            flat[key] = error
-    return flat
+    return {key: error for key, error in (result["errors"] or {}).items() if key not in SECTIONS}
 
 
 def sensors_of(entry: MockConfigEntry) -> list[ConfigSubentry]:
@@ -784,3 +783,15 @@ def test_flattening_ignores_a_section_that_is_not_a_mapping() -> None:
         "name": "Hall",
         "cooldown_minutes": 1,
     }
+
+
+def test_field_errors_are_shown_above_their_section() -> None:
+    """HA's frontend shows errors only for top-level items: each section repeats its fields'."""
+    shown = errors_by_section(
+        {"name": "name_required", "source": "invalid_source", "volume": "invalid_number"}
+    )
+    assert shown["name"] == "name_required"  # a top-level field: shown above it
+    assert shown["source"] == "invalid_source"  # kept for API clients
+    assert shown["speaker"] == ["invalid_source", "invalid_number"]  # a list: each translated
+    assert "timing" not in shown
+    assert errors_by_section({"timeout_minutes": "invalid_number"})["timing"] == "invalid_number"

@@ -108,19 +108,20 @@ def flattened(user_input: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def errors_by_section(errors: dict[str, str]) -> dict[str, str]:
-    """Field errors placed where the frontend shows them: under the field's section.
+def errors_by_section(errors: dict[str, str]) -> dict[str, Any]:
+    """The errors, plus each section's own: what HA's frontend shows above that section.
 
-    HA's form hands a section only ``errors[<section>]``, so a flat key of a field inside a
-    section would never be shown; the section's own errors are a mapping of its fields.
+    HA's form shows an error only for the items of its top level (as an alert above the item);
+    it hands a section nothing, so a field's error inside a section would never be seen. Each
+    section therefore also carries its fields' error keys (one, or a list, which the frontend
+    translates each); the field's own key is kept for API clients and tests.
     """
-    nested: dict[str, Any] = {}
-    for key, error in errors.items():
-        if (name := _SECTION_OF.get(key)) is not None:
-            nested.setdefault(name, {})[key] = error
-        else:
-            nested[key] = error
-    return cast("dict[str, str]", nested)
+    shown: dict[str, Any] = dict(errors)
+    for name, keys in SECTIONS.items():
+        found = [errors[key] for key in keys if key in errors]
+        if found:
+            shown[name] = found[0] if len(found) == 1 else found
+    return shown
 
 
 def sectioned(flat: dict[str, Any]) -> dict[str, Any]:
@@ -389,7 +390,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                 schema,
                 sectioned({key: value for key, value in suggested.items() if value is not None}),
             ),
-            errors=errors_by_section(errors),
+            errors=cast("dict[str, str]", errors_by_section(errors)),
         )
 
     @staticmethod
