@@ -18,6 +18,7 @@ import voluptuous as vol
 from custom_components.spottypottysense.const import SUBENTRY_TYPE_MOTION_SENSOR
 from custom_components.spottypottysense.sensor_flow import (
     SECTIONS,
+    HourMinuteSelector,
     errors_by_section,
     flattened,
     sectioned,
@@ -795,3 +796,9 @@ def test_field_errors_are_shown_above_their_section() -> None:
     assert shown["speaker"] == ["invalid_source", "invalid_number"]  # a list: each translated
     assert "timing" not in shown
     assert errors_by_section({"timeout_minutes": "invalid_number"})["timing"] == "invalid_number"
+
+
+def test_quiet_hours_are_picked_without_seconds() -> None:
+    """The time pickers of quiet hours show hours and minutes only (HA's no_second option)."""
+    assert HourMinuteSelector().serialize() == {"selector": {"time": {"no_second": True}}}
+    assert HourMinuteSelector()("22:30") == "22:30"

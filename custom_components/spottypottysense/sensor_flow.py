@@ -108,6 +108,18 @@ def flattened(user_input: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+class HourMinuteSelector(selector.TimeSelector):
+    """A time of day without seconds (quiet hours are set to the minute).
+
+    HA's frontend time picker hides its seconds field with ``no_second``, but the 2026.10
+    backend schema of the time selector has no such option; it is added when serialised only.
+    """
+
+    def serialize(self) -> dict[str, dict[str, Any]]:
+        """The time selector, told to show hours and minutes only."""
+        return {"selector": {self.selector_type: {**self.config, "no_second": True}}}
+
+
 def errors_by_section(errors: dict[str, str]) -> dict[str, Any]:
     """The errors, plus each section's own: what HA's frontend shows above that section.
 
@@ -466,8 +478,8 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         quiet_hours = vol.Schema(
             {
                 vol.Required(CONF_QUIET_HOURS_ENABLED): selector.BooleanSelector(),
-                vol.Optional(CONF_QUIET_START): selector.TimeSelector(),
-                vol.Optional(CONF_QUIET_END): selector.TimeSelector(),
+                vol.Optional(CONF_QUIET_START): HourMinuteSelector(),
+                vol.Optional(CONF_QUIET_END): HourMinuteSelector(),
                 vol.Required(CONF_QUIET_DAYS): selector.SelectSelector(
                     selector.SelectSelectorConfig(
                         options=list(WEEKDAYS),
