@@ -83,3 +83,24 @@ async def test_a_start_that_outlasts_the_unload_is_paused_at_once(
     assert await hass.config_entries.async_setup(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert not speaker.playback.is_playing
+
+
+async def test_an_unload_waits_no_longer_than_one_request_timeout_plus_a_margin(
+    hass: HomeAssistant,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+) -> None:
+    """A slow Spotify does not hold the unload up: HA's own wait for the entry's tasks is not
+    added to the drain's; the start still finishes afterwards and pauses what it played."""
+    loaded_entry.runtime_data.client.timeout = 0.05
+    speaker.delay(*PLAY, 1.5)
+    hass.states.async_set(MOTION, "on", {"device_class": "motion"})
+    await _until(lambda: len(speaker.requests_to(*PLAY)) == 1, speaker)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    with patch("custom_components.spottypottysense.controller.DRAIN_MARGIN", 0.05):
+        assert await hass.config_entries.async_unload(loaded_entry.entry_id)
+    assert loop.time() - began < 1.0  # the play answers only 1.5 s later
+    await hass.async_block_till_done()
+    assert speaker.playback is not None
+    assert not speaker.playback.is_playing

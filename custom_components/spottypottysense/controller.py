@@ -382,8 +382,12 @@ class SensorController:
         return spawned
 
     def _spawn(self, coro: Coroutine[Any, Any, Outcome], what: str) -> asyncio.Task[Outcome]:
-        task = self.manager.entry.async_create_task(
-            self.hass, coro, f"{DOMAIN} {self.subentry_id} {what}"
+        # Tracked by HA (shutdown and async_block_till_done wait for it), but not by the entry:
+        # the unload's own drain bounds how long an unload waits (one request timeout plus a
+        # margin); HA's entry unload would otherwise wait up to 10 s more for a slow Spotify.
+        # A call that outlives the drain finishes on its own and pauses what it started.
+        task = self.hass.async_create_task(
+            coro, f"{DOMAIN} {self.subentry_id} {what}", eager_start=True
         )
         self._in_flight.add(task)
         task.add_done_callback(self._in_flight.discard)
