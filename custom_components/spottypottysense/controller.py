@@ -44,7 +44,6 @@ from .engine import (
     SessionRecord,
     StartPlayback,
     Status,
-    is_still_ours,
 )
 from .fader import Fader
 from .history import TodayTotals
@@ -56,6 +55,7 @@ from .speaker import (
     SpeakerError,
     SpeakerKind,
     StartOutcome,
+    is_ours,
 )
 from .speaker_factory import create_speaker, speaker_for_target, speaker_name
 from .speaker_media_player import SERVICE_TIMEOUT
@@ -680,13 +680,4 @@ class SensorController:
 
 def _plays(playing: NowPlaying | None, session: Session | None) -> bool:
     """Whether `playing` is `session`'s music, still on its speaker (owned sessions only)."""
-    return (
-        playing is not None
-        and session is not None
-        and is_still_ours(
-            is_playing=playing.is_playing,
-            device_id=playing.target_id,
-            context_uri=playing.context_uri,
-            record=session,
-        )
-    )
+    return session is not None and is_ours(playing, session)

@@ -19,9 +19,9 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .engine import Session, is_still_ours
+from .engine import Session
 from .fade import fade_steps
-from .speaker import Speaker, SpeakerError
+from .speaker import Speaker, SpeakerError, is_ours
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -99,13 +99,7 @@ class Fader:
         except SpeakerError as err:
             _LOGGER.warning("Could not read the playback to fade out: %s", err)
             return
-        ours = playing is not None and is_still_ours(
-            is_playing=playing.is_playing,
-            device_id=playing.target_id,
-            context_uri=playing.context_uri,
-            record=session,
-        )
-        if run.cancelled or playing is None or not ours or not playing.volume:
+        if run.cancelled or playing is None or not is_ours(playing, session) or not playing.volume:
             return  # taken over, gone or silent: the end just pauses (or releases)
         run.volume = playing.volume
         for index, (when, level) in enumerate(

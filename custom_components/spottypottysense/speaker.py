@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
-from .engine import SessionRecord, StartPlayback
+from .engine import Session, SessionRecord, StartPlayback, is_still_ours
 
 
 class SpeakerKind(StrEnum):
@@ -149,13 +149,14 @@ class Speaker(Protocol):
         """
 
 
-def is_ours(playing: NowPlaying | None, record: SessionRecord) -> bool:
-    """Whether `playing` is still what `record` started: owned, playing, same target and content.
+def is_ours(playing: NowPlaying | None, record: SessionRecord | Session) -> bool:
+    """Whether `playing` is still what `record` started (the engine's rule, `is_still_ours`).
 
     Unknown target → False: never pause what we cannot prove is ours.
     """
-    if playing is None or record.owned is not True or not playing.is_playing:
-        return False
-    if record.device_id is None or playing.target_id != record.device_id:
-        return False
-    return record.context_uri is None or playing.context_uri == record.context_uri
+    return playing is not None and is_still_ours(
+        is_playing=playing.is_playing,
+        device_id=playing.target_id,
+        context_uri=playing.context_uri,
+        record=record,
+    )
