@@ -21,7 +21,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.spottypottysense.const import (
     DOMAIN,
     SPOTIFY_SCOPES,
-    SUBENTRY_TYPE_MOTION_SENSOR,
+    SUBENTRY_TYPE_ROOM,
 )
 from tests.fake_spotify import (  # noqa: F401 - the fixtures are used by name
     DEFAULT_TOKEN,
@@ -86,8 +86,8 @@ def token_data(**overrides: Any) -> dict[str, Any]:
     }
 
 
-def sensor_data(**overrides: Any) -> dict[str, Any]:
-    """A motion sensor subentry's data with the defaults a user would get."""
+def room_data(**overrides: Any) -> dict[str, Any]:
+    """A room subentry's data with the defaults a user would get."""
     return {
         "motion_entities": [MOTION],
         "spotify_device_id": SPEAKER_ID,
@@ -107,14 +107,14 @@ def sensor_data(**overrides: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def sensors() -> list[dict[str, Any]]:
+def rooms() -> list[dict[str, Any]]:
     """Subentries of the account entry; tests override this to add rooms."""
-    return [{"title": "Bathroom", "data": sensor_data()}]
+    return [{"title": "Bathroom", "data": room_data()}]
 
 
 @pytest.fixture
-def config_entry(sensors: list[dict[str, Any]]) -> MockConfigEntry:
-    """The Spotify account entry with its motion sensors."""
+def config_entry(rooms: list[dict[str, Any]]) -> MockConfigEntry:
+    """The Spotify account entry with its rooms."""
     return MockConfigEntry(
         domain=DOMAIN,
         title="Fake User",
@@ -123,12 +123,12 @@ def config_entry(sensors: list[dict[str, Any]]) -> MockConfigEntry:
         data={"auth_implementation": DOMAIN, "token": token_data(expires_at=time.time() + 3.2e7)},
         subentries_data=[
             {
-                "data": sensor["data"],
-                "subentry_type": SUBENTRY_TYPE_MOTION_SENSOR,
-                "title": sensor["title"],
+                "data": room["data"],
+                "subentry_type": SUBENTRY_TYPE_ROOM,
+                "title": room["title"],
                 "unique_id": None,
             }
-            for sensor in sensors
+            for room in rooms
         ],
     )
 

@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spottypottysense.const import DOMAIN
-from custom_components.spottypottysense.controller import SensorController
+from custom_components.spottypottysense.controller import RoomController
 from tests.conftest import MOTION, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
 
@@ -104,7 +104,7 @@ async def test_a_slow_speaker_is_reported_and_the_start_goes_on(
 ) -> None:
     speaker.delay("PUT", "/me/player/play", 0.3)
     with (
-        patch.object(SensorController, "action_timeout", return_value=0.05),
+        patch.object(RoomController, "action_timeout", return_value=0.05),
         pytest.raises(HomeAssistantError) as err,
     ):
         await start(hass, loaded_entry)

@@ -44,7 +44,7 @@ def test_script_adds_the_room_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "sensors", [[{"title": TITLE, "data": {**DEMO_ROOM, "motion_entities": [MOTION]}}]]
+    "rooms", [[{"title": TITLE, "data": {**DEMO_ROOM, "motion_entities": [MOTION]}}]]
 )
 async def test_demo_room_plays_on_the_demo_player(
     hass: HomeAssistant,

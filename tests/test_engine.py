@@ -12,27 +12,28 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.spottypottysense.engine import (
+from custom_components.spottypottysense.decisions import (
     CancelFade,
     Decision,
     EndPlayback,
-    EndReason,
     FadeOut,
     ResumeFrom,
+    SessionStarted,
+    StartPlayback,
+)
+from custom_components.spottypottysense.engine import RoomEngine, Status
+from custom_components.spottypottysense.options import RoomOptions
+from custom_components.spottypottysense.quiet_hours import WEEKDAYS, QuietHours, QuietMode
+from custom_components.spottypottysense.records import (
+    EndReason,
     ResumePoint,
-    SensorEngine,
-    SensorOptions,
-    SensorState,
+    RoomState,
     Session,
     SessionRecord,
-    SessionStarted,
     SkipReason,
-    StartPlayback,
-    Status,
     is_still_ours,
     is_still_ours_playback,
 )
-from custom_components.spottypottysense.quiet_hours import WEEKDAYS, QuietHours, QuietMode
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
@@ -54,8 +55,8 @@ def ids() -> Callable[[], str]:
     return lambda: f"s{next(counter)}"
 
 
-def make(state: SensorState | None = None, **options: Any) -> SensorEngine:
-    return SensorEngine(SensorOptions(**options), state, new_id=ids())
+def make(state: RoomState | None = None, **options: Any) -> RoomEngine:
+    return RoomEngine(RoomOptions(**options), state, new_id=ids())
 
 
 def summary(decisions: list[Decision]) -> list[str]:
@@ -95,7 +96,7 @@ class Step:
     arg: Any = None
 
 
-def run(engine: SensorEngine, steps: list[Step]) -> None:
+def run(engine: RoomEngine, steps: list[Step]) -> None:
     for step in steps:
         now = at(step.t)
         decisions = apply(engine, now, step.op, step.arg)
@@ -104,24 +105,24 @@ def run(engine: SensorEngine, steps: list[Step]) -> None:
             assert engine.status(now) is step.status, step
 
 
-def skip_reason(engine: SensorEngine) -> SkipReason | None:
+def skip_reason(engine: RoomEngine) -> SkipReason | None:
     return engine.state.last_skip_reason
 
 
-def error(engine: SensorEngine) -> str | None:
+def error(engine: RoomEngine) -> str | None:
     return engine.state.error
 
 
-def cooldown_until(engine: SensorEngine) -> datetime | None:
+def cooldown_until(engine: RoomEngine) -> datetime | None:
     return engine.state.cooldown_until
 
 
-def last_session_id(engine: SensorEngine) -> str:
+def last_session_id(engine: RoomEngine) -> str:
     assert engine.session is not None
     return engine.session.session_id
 
 
-def apply(engine: SensorEngine, now: datetime, op: str, arg: Any) -> list[Decision]:
+def apply(engine: RoomEngine, now: datetime, op: str, arg: Any) -> list[Decision]:
     match op:
         case "on":
             return engine.presence_changed(now, True)
@@ -584,7 +585,7 @@ QUIET_NOW = {"quiet_hours": quiet("11:00", "13:00"), "time_zone": BERLIN}  # T0 
     ],
 )
 def test_skip_reasons(
-    options: dict[str, Any], prepare: Callable[[SensorEngine], object], reason: SkipReason
+    options: dict[str, Any], prepare: Callable[[RoomEngine], object], reason: SkipReason
 ) -> None:
     engine = make(**options)
     prepare(engine)
@@ -742,7 +743,7 @@ def test_times_are_normalised_to_utc_and_naive_refused() -> None:
 
 
 def test_default_ids_are_unique_hex() -> None:
-    engine = SensorEngine(SensorOptions())
+    engine = RoomEngine(RoomOptions())
     engine.start_session(at(0))
     first = last_session_id(engine)
     engine.stop_session(at(1))
@@ -800,26 +801,26 @@ def test_failed_start_for_another_session_is_ignored() -> None:
 @pytest.mark.parametrize(
     ("state", "expected"),
     [
-        (SensorState(), Status.IDLE),
-        (SensorState(enabled=False, error="x", snoozed_until=at(60)), Status.DISABLED),
-        (SensorState(session=Session("a", at(0)), snoozed_until=at(60)), Status.STARTING),
-        (SensorState(session=Session("a", at(0), owned=True), error="x"), Status.PLAYING),
-        (SensorState(session=Session("a", at(0), owned=False)), Status.OBSERVING),
-        (SensorState(snoozed_until=at(60), error="x", cooldown_until=at(60)), Status.SNOOZED),
-        (SensorState(snoozed_until=at(0), error="x"), Status.ERROR),
-        (SensorState(error="x", cooldown_until=at(60)), Status.ERROR),
-        (SensorState(cooldown_until=at(60)), Status.COOLDOWN),
-        (SensorState(cooldown_until=at(0)), Status.IDLE),
+        (RoomState(), Status.IDLE),
+        (RoomState(enabled=False, error="x", snoozed_until=at(60)), Status.DISABLED),
+        (RoomState(session=Session("a", at(0)), snoozed_until=at(60)), Status.STARTING),
+        (RoomState(session=Session("a", at(0), owned=True), error="x"), Status.PLAYING),
+        (RoomState(session=Session("a", at(0), owned=False)), Status.OBSERVING),
+        (RoomState(snoozed_until=at(60), error="x", cooldown_until=at(60)), Status.SNOOZED),
+        (RoomState(snoozed_until=at(0), error="x"), Status.ERROR),
+        (RoomState(error="x", cooldown_until=at(60)), Status.ERROR),
+        (RoomState(cooldown_until=at(60)), Status.COOLDOWN),
+        (RoomState(cooldown_until=at(0)), Status.IDLE),
     ],
 )
-def test_status_precedence(state: SensorState, expected: Status) -> None:
+def test_status_precedence(state: RoomState, expected: Status) -> None:
     assert make(state).status(at(0)) is expected
 
 
 def test_status_quiet_hours_lowest() -> None:
     options = {"quiet_hours": quiet("11:00", "13:00"), "time_zone": BERLIN}
-    assert make(SensorState(), **options).status(at(0)) is Status.QUIET_HOURS
-    assert make(SensorState(cooldown_until=at(60)), **options).status(at(0)) is Status.COOLDOWN
+    assert make(RoomState(), **options).status(at(0)) is Status.QUIET_HOURS
+    assert make(RoomState(cooldown_until=at(60)), **options).status(at(0)) is Status.COOLDOWN
     low = quiet("11:00", "13:00", mode=QuietMode.LOW_VOLUME, volume=5)
     assert make(quiet_hours=low, time_zone=BERLIN).status(at(0)) is Status.IDLE
 
@@ -830,7 +831,7 @@ def test_next_wakeup() -> None:
     engine.set_enabled(at(0), False)
     assert engine.next_wakeup(at(0)) is None  # disabled: the status cannot change
     engine.set_enabled(at(0), True)
-    engine.options = SensorOptions()
+    engine.options = RoomOptions()
     assert engine.next_wakeup(at(0)) is None  # no polling while idle
     engine.presence_changed(at(0), True)
     assert engine.next_wakeup(at(0)) == at(180 * 60)  # presence on: max duration only
@@ -869,9 +870,9 @@ def test_update_options_new_timeout_applies_to_open_session() -> None:
     engine = make()
     engine.presence_changed(at(0), True)
     engine.presence_changed(at(10), False)
-    assert engine.update_options(at(20), SensorOptions(timeout=timedelta(minutes=1))) == []
+    assert engine.update_options(at(20), RoomOptions(timeout=timedelta(minutes=1))) == []
     assert engine.stops_at(at(20)) == at(70)
-    assert summary(engine.update_options(at(30), SensorOptions(timeout=timedelta(seconds=10)))) == [
+    assert summary(engine.update_options(at(30), RoomOptions(timeout=timedelta(seconds=10)))) == [
         "end:s1:timeout:not_owned"
     ]
 
@@ -879,21 +880,21 @@ def test_update_options_new_timeout_applies_to_open_session() -> None:
 def test_update_options_moves_pending_start_and_cooldown() -> None:
     engine = make(min_presence=timedelta(seconds=60))
     engine.presence_changed(at(0), True)
-    engine.update_options(at(5), SensorOptions(min_presence=timedelta(seconds=30)))
+    engine.update_options(at(5), RoomOptions(min_presence=timedelta(seconds=30)))
     assert engine.state.pending_start == at(30)
-    assert summary(engine.update_options(at(10), SensorOptions())) == OPEN
+    assert summary(engine.update_options(at(10), RoomOptions())) == OPEN
     engine.stop_session(at(20))
     assert engine.state.cooldown_until == at(140)
-    engine.update_options(at(21), SensorOptions(cooldown=timedelta(minutes=10)))
+    engine.update_options(at(21), RoomOptions(cooldown=timedelta(minutes=10)))
     assert engine.state.cooldown_until == at(620)
-    engine.update_options(at(22), SensorOptions(cooldown=timedelta(0)))
+    engine.update_options(at(22), RoomOptions(cooldown=timedelta(0)))
     assert cooldown_until(engine) is None
     assert engine.status(at(22)) is Status.IDLE
 
 
 def test_due_pending_start_with_a_session_open_is_dropped() -> None:
     """A corrupt stored state must never produce a second session."""
-    state = SensorState(presence=True, pending_start=at(0), session=Session("old", at(-10)))
+    state = RoomState(presence=True, pending_start=at(0), session=Session("old", at(-10)))
     engine = make(state)
     assert engine.tick(at(1)) == []
     assert last_session_id(engine) == "old"
@@ -960,8 +961,8 @@ def test_is_still_ours_playback(playback: dict[str, Any] | None, expected: bool)
 
 
 def test_from_data_defaults() -> None:
-    options = SensorOptions.from_data({}, BERLIN)
-    assert options == SensorOptions(time_zone=BERLIN)
+    options = RoomOptions.from_data({}, BERLIN)
+    assert options == RoomOptions(time_zone=BERLIN)
     assert options.shuffle is True
     assert options.timeout == timedelta(minutes=5)
     assert options.cooldown == timedelta(minutes=2)
@@ -992,8 +993,8 @@ def test_from_data_full() -> None:
         "quiet_volume": 8,
         "only_when_idle": False,
     }
-    options = SensorOptions.from_data(data, BERLIN)
-    assert options == SensorOptions(
+    options = RoomOptions.from_data(data, BERLIN)
+    assert options == RoomOptions(
         source=CONTEXT,
         volume=35,
         shuffle=False,
@@ -1035,7 +1036,7 @@ def test_from_data_full() -> None:
     ],
 )
 def test_from_data_lenient_values(data: dict[str, Any], check: Callable[[Any], bool]) -> None:
-    assert check(SensorOptions.from_data(data, UTC))
+    assert check(RoomOptions.from_data(data, UTC))
 
 
 QUIET_ON = {"quiet_hours_enabled": True, "quiet_start": "22:00", "quiet_end": "06:00"}
@@ -1081,7 +1082,7 @@ QUIET_ON = {"quiet_hours_enabled": True, "quiet_start": "22:00", "quiet_end": "0
 )
 def test_from_data_invalid(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        SensorOptions.from_data(data, UTC)
+        RoomOptions.from_data(data, UTC)
 
 
 @pytest.mark.parametrize(
@@ -1097,12 +1098,12 @@ def test_from_data_invalid(data: dict[str, Any]) -> None:
 )
 def test_options_validation(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        SensorOptions(**kwargs)
+        RoomOptions(**kwargs)
 
 
 # --- serialisation --------------------------------------------------------------------------
 
-FULL_STATE = SensorState(
+FULL_STATE = RoomState(
     enabled=False,
     snoozed_until=at(100),
     cooldown_until=at(200),
@@ -1116,20 +1117,20 @@ FULL_STATE = SensorState(
 )
 
 
-@pytest.mark.parametrize("state", [SensorState(), FULL_STATE])
-def test_state_round_trip(state: SensorState) -> None:
+@pytest.mark.parametrize("state", [RoomState(), FULL_STATE])
+def test_state_round_trip(state: RoomState) -> None:
     data = json.loads(json.dumps(state.to_dict()))
-    assert SensorState.from_dict(data) == state
+    assert RoomState.from_dict(data) == state
 
 
 def test_state_from_dict_accepts_other_zones_and_missing_keys() -> None:
     data = FULL_STATE.to_dict()
     data["snoozed_until"] = at(100).astimezone(BERLIN).isoformat()
-    restored = SensorState.from_dict(data)
+    restored = RoomState.from_dict(data)
     assert restored == FULL_STATE
     assert restored.snoozed_until is not None
     assert restored.snoozed_until.tzinfo is UTC
-    assert SensorState.from_dict({}) == SensorState()
+    assert RoomState.from_dict({}) == RoomState()
 
 
 def _bad(key: str, value: Any) -> dict[str, Any]:
@@ -1169,7 +1170,7 @@ def _bad_session(key: str, value: Any) -> dict[str, Any]:
 )
 def test_state_from_dict_invalid(data: Any) -> None:
     with pytest.raises(ValueError):
-        SensorState.from_dict(data)
+        RoomState.from_dict(data)
 
 
 def test_session_from_dict_wraps_type_errors() -> None:
@@ -1293,7 +1294,7 @@ ITEM = "spotify:track:abc"
 RESUME = {"resume_window": timedelta(minutes=10), "source": CONTEXT, "cooldown": timedelta(0)}
 
 
-def ended_session(**options: Any) -> SensorEngine:
+def ended_session(**options: Any) -> RoomEngine:
     """An owned session ended by its timeout at t=360 (position saved unless told not to)."""
     engine = make(**{**RESUME, **options})
     run(
@@ -1309,7 +1310,7 @@ def ended_session(**options: Any) -> SensorEngine:
     return engine
 
 
-def next_start(engine: SensorEngine, t: float) -> StartPlayback:
+def next_start(engine: RoomEngine, t: float) -> StartPlayback:
     decisions = engine.presence_changed(at(t), True)
     start = decisions[-1]
     assert isinstance(start, StartPlayback), decisions
@@ -1332,7 +1333,7 @@ def test_resume_point_is_saved_with_the_end() -> None:
     engine = ended_session()
     assert engine.state.resume == ResumePoint("s1", at(360), CONTEXT, ITEM, 42_000)
     # Stored across a restart.
-    restored = SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
+    restored = RoomState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
     assert restored.resume == engine.state.resume
 
 
@@ -1345,7 +1346,7 @@ def test_manual_start_resumes_too() -> None:
 
 def test_resume_needs_the_same_source() -> None:
     engine = ended_session()
-    engine.update_options(at(370), SensorOptions(**{**RESUME, "source": "spotify:album:x"}))
+    engine.update_options(at(370), RoomOptions(**{**RESUME, "source": "spotify:album:x"}))
     assert next_start(engine, 380).resume is None
 
 
@@ -1530,7 +1531,7 @@ def test_fade_timing_and_persistence() -> None:
     data = json.loads(json.dumps(engine.state.to_dict()))
     assert data["session"]["fade_ends"] == at(370).isoformat()
     assert data["session"]["fade_reason"] == "timeout"
-    restored = SensorEngine(SensorOptions(**FADE), SensorState.from_dict(data), new_id=ids())
+    restored = RoomEngine(RoomOptions(**FADE), RoomState.from_dict(data), new_id=ids())
     assert restored.state == engine.state
     # After a restart the fade's end still comes when it was due.
     assert summary(restored.restore(at(380))) == [END.format("timeout")]
@@ -1539,7 +1540,7 @@ def test_fade_timing_and_persistence() -> None:
 def test_new_options_do_not_change_a_running_fade() -> None:
     engine = make(**FADE)
     run(engine, FADING)
-    engine.update_options(at(362), SensorOptions(fade_out=timedelta(seconds=30)))
+    engine.update_options(at(362), RoomOptions(fade_out=timedelta(seconds=30)))
     assert engine.stops_at(at(362)) == at(370)
 
 
@@ -1554,19 +1555,19 @@ def test_unfaded_session_keys_are_not_stored() -> None:
 
 
 def test_from_data_follow_resume_fade() -> None:
-    options = SensorOptions.from_data(
+    options = RoomOptions.from_data(
         {"follow_me": True, "resume_minutes": 120, "fade_out_seconds": "7.5"}, UTC
     )
     assert options.follow_me is True
     assert options.resume_window == timedelta(minutes=120)
     assert options.fade_out == timedelta(seconds=7.5)
-    defaults = SensorOptions.from_data({}, UTC)
+    defaults = RoomOptions.from_data({}, UTC)
     assert (defaults.follow_me, defaults.resume_window, defaults.fade_out) == (
         False,
         timedelta(0),
         timedelta(0),
     )
-    zero = SensorOptions.from_data({"resume_minutes": 0, "fade_out_seconds": 30}, UTC)
+    zero = RoomOptions.from_data({"resume_minutes": 0, "fade_out_seconds": 30}, UTC)
     assert (zero.resume_window, zero.fade_out) == (timedelta(0), timedelta(seconds=30))
 
 
@@ -1587,7 +1588,7 @@ def test_from_data_follow_resume_fade() -> None:
 )
 def test_from_data_invalid_follow_resume_fade(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        SensorOptions.from_data(data, UTC)
+        RoomOptions.from_data(data, UTC)
 
 
 @pytest.mark.parametrize(
@@ -1601,7 +1602,7 @@ def test_from_data_invalid_follow_resume_fade(data: dict[str, Any]) -> None:
 )
 def test_options_validation_follow_resume_fade(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        SensorOptions(**kwargs)
+        RoomOptions(**kwargs)
 
 
 def test_old_stored_data_still_loads() -> None:
@@ -1619,7 +1620,7 @@ def test_old_stored_data_still_loads() -> None:
             "context_uri": CONTEXT,
         },
     }
-    state = SensorState.from_dict(old_state)
+    state = RoomState.from_dict(old_state)
     assert state.resume is None
     assert state.session is not None
     assert state.session.fade_ends is None
@@ -1646,7 +1647,7 @@ def test_old_stored_data_still_loads() -> None:
 )
 def test_state_from_dict_invalid_new_keys(data: Any) -> None:
     with pytest.raises(ValueError):
-        SensorState.from_dict(data)
+        RoomState.from_dict(data)
 
 
 def test_record_with_moved_to_round_trip() -> None:

@@ -12,20 +12,18 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 import pytest
 
-from custom_components.spottypottysense.engine import (
+from custom_components.spottypottysense.decisions import (
     CancelFade,
     Decision,
     EndPlayback,
-    EndReason,
     FadeOut,
-    SensorEngine,
-    SensorOptions,
-    SensorState,
     SessionStarted,
     StartPlayback,
-    Status,
 )
+from custom_components.spottypottysense.engine import RoomEngine, Status
+from custom_components.spottypottysense.options import RoomOptions
 from custom_components.spottypottysense.quiet_hours import WEEKDAYS, QuietHours, QuietMode
+from custom_components.spottypottysense.records import EndReason, RoomState
 
 BERLIN = ZoneInfo("Europe/Berlin")
 # Saturday evening before the spring-forward night, so DST is part of the mix.
@@ -55,7 +53,7 @@ def quiet_hours(draw: st.DrawFn) -> QuietHours | None:
 
 
 options_strategy = st.builds(
-    SensorOptions,
+    RoomOptions,
     source=st.sampled_from([None, "spotify:playlist:p"]),
     volume=st.sampled_from([None, 30]),
     shuffle=st.booleans(),
@@ -111,8 +109,8 @@ class Model:
 
 def check_decisions(
     model: Model,
-    engine: SensorEngine,
-    before: SensorState,
+    engine: RoomEngine,
+    before: RoomState,
     now: datetime,
     op: str,
     arg: Any,
@@ -190,8 +188,8 @@ def check_decisions(
 
 
 def run_operation(
-    engine: SensorEngine, model: Model, now: datetime, op: str, arg: Any, new_id: Any
-) -> tuple[SensorEngine, list[Decision]]:
+    engine: RoomEngine, model: Model, now: datetime, op: str, arg: Any, new_id: Any
+) -> tuple[RoomEngine, list[Decision]]:
     result_id: str | None = None
     if op == "on":
         decisions = engine.presence_changed(now, True, trusted=arg)
@@ -212,8 +210,8 @@ def run_operation(
     elif op == "options":
         decisions = engine.update_options(now, arg)
     elif op == "restart":
-        state = SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
-        engine = SensorEngine(engine.options, state, new_id=new_id)
+        state = RoomState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
+        engine = RoomEngine(engine.options, state, new_id=new_id)
         decisions = engine.restore(now, present=arg)
         # A start in flight when HA stopped is never left open (nor paused).
         assert engine.session is None or engine.session.owned is not None
@@ -277,13 +275,13 @@ def update_presence(model: Model, now: datetime, op: str, arg: Any) -> None:
         model.presence = arg
 
 
-def check_state(engine: SensorEngine, model: Model, now: datetime) -> None:
+def check_state(engine: RoomEngine, model: Model, now: datetime) -> None:
     state = engine.state
     # The open session is the one the decisions told us about.
     assert (state.session.session_id if state.session else None) == model.open_id
     # Serialisable for a restart, exactly.
     data = json.loads(json.dumps(state.to_dict()))
-    assert SensorState.from_dict(data) == state
+    assert RoomState.from_dict(data) == state
     assert state.presence is model.presence
     if state.session is not None:
         owned = model.owned.get(state.session.session_id)
@@ -322,20 +320,20 @@ def check_state(engine: SensorEngine, model: Model, now: datetime) -> None:
     data=st.data(),
 )
 def test_random_sequences_keep_the_invariants(
-    options: SensorOptions, ops: list[tuple[str, int, Any]], data: st.DataObject
+    options: RoomOptions, ops: list[tuple[str, int, Any]], data: st.DataObject
 ) -> None:
     counter = count(1)
 
     def new_id() -> str:
         return f"s{next(counter)}"
 
-    engine = SensorEngine(options, new_id=new_id)
+    engine = RoomEngine(options, new_id=new_id)
     model = Model()
     now = T0
 
     def step(op: str, arg: Any) -> list[Decision]:
         nonlocal engine
-        before = SensorState.from_dict(engine.state.to_dict())
+        before = RoomState.from_dict(engine.state.to_dict())
         engine, decisions = run_operation(engine, model, now, op, arg, new_id)
         check_decisions(model, engine, before, now, op, arg, decisions)
         for decision in decisions:
@@ -363,7 +361,7 @@ def test_random_sequences_keep_the_invariants(
 
     # Removing the sensor ends everything; every started session is accounted for exactly once.
     now += timedelta(seconds=1)
-    before = SensorState.from_dict(engine.state.to_dict())
+    before = RoomState.from_dict(engine.state.to_dict())
     decisions = engine.remove(now)
     check_decisions(model, engine, before, now, "remove", None, decisions)
     assert engine.session is None
@@ -377,7 +375,7 @@ def test_random_sequences_keep_the_invariants(
 # --- follow me, resume and fade: random sequences with the three features on ------------------
 
 feature_options = st.builds(
-    SensorOptions,
+    RoomOptions,
     source=st.sampled_from([None, "spotify:playlist:p"]),
     timeout=st.sampled_from([timedelta(minutes=1), timedelta(minutes=5)]),
     cooldown=st.sampled_from([timedelta(0), timedelta(minutes=2)]),
@@ -398,11 +396,9 @@ feature_ops = st.tuples(
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(options=feature_options, ops=st.lists(feature_ops, min_size=10, max_size=50))
-def test_fade_moved_and_resume_invariants(
-    options: SensorOptions, ops: list[tuple[str, int]]
-) -> None:
+def test_fade_moved_and_resume_invariants(options: RoomOptions, ops: list[tuple[str, int]]) -> None:
     counter = count(1)
-    engine = SensorEngine(options, new_id=lambda: f"s{next(counter)}")
+    engine = RoomEngine(options, new_id=lambda: f"s{next(counter)}")
     now = T0
     fading: str | None = None  # the session a FadeOut was announced for
     last_end: tuple[datetime, bool] | None = None  # when the last owned, paused end was
@@ -421,8 +417,8 @@ def test_fade_moved_and_resume_invariants(
         elif op == "moved":
             decisions = engine.moved(now, "Hall")
         elif op == "restart":
-            state = SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
-            engine = SensorEngine(options, state, new_id=lambda: f"s{next(counter)}")
+            state = RoomState.from_dict(json.loads(json.dumps(engine.state.to_dict())))
+            engine = RoomEngine(options, state, new_id=lambda: f"s{next(counter)}")
             decisions = engine.restore(now, present=engine.state.presence)
         elif session is not None and session.owned is None:
             decisions = engine.playback_started(
@@ -476,4 +472,4 @@ def test_fade_moved_and_resume_invariants(
             assert engine.stops_at(now) == session.fade_ends
         elif session is None or op != "restart":
             assert fading is None or (session is not None and session.session_id != fading)
-        assert SensorState.from_dict(json.loads(json.dumps(engine.state.to_dict()))) == engine.state
+        assert RoomState.from_dict(json.loads(json.dumps(engine.state.to_dict()))) == engine.state

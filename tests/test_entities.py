@@ -25,7 +25,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.spottypottysense.const import DOMAIN
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import starts_at
 
@@ -502,10 +502,10 @@ async def test_an_observed_session_is_announced_as_not_owned(
 
 
 @pytest.mark.parametrize(
-    ("sensors", "expected"),
+    ("rooms", "expected"),
     [
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data(volume=30)}],
+            [{"title": "Bathroom", "data": room_data(volume=30)}],
             [
                 ("GET", "/me/player"),
                 ("PUT", "/me/player/play"),
@@ -515,12 +515,12 @@ async def test_an_observed_session_is_announced_as_not_owned(
             id="idle-check-volume-shuffle",
         ),
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data(only_when_idle=False)}],
+            [{"title": "Bathroom", "data": room_data(only_when_idle=False)}],
             [("PUT", "/me/player/play"), ("PUT", "/me/player/shuffle")],
             id="no-idle-check",
         ),
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data(only_when_idle=False, source=None)}],
+            [{"title": "Bathroom", "data": room_data(only_when_idle=False, source=None)}],
             [("PUT", "/me/player/play")],
             id="resume",
         ),
@@ -562,8 +562,8 @@ async def test_request_budget_of_a_whole_session(
 
 
 @pytest.mark.parametrize(
-    "sensors",
-    [[{"title": "Bathroom", "data": sensor_data(min_presence_seconds=30)}]],
+    "rooms",
+    [[{"title": "Bathroom", "data": room_data(min_presence_seconds=30)}]],
 )
 async def test_a_walk_by_costs_no_request(
     hass: HomeAssistant,

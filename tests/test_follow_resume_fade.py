@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
 
@@ -51,7 +51,7 @@ async def loaded_entry(
 def kitchen(**options: Any) -> dict[str, Any]:
     return {
         "title": "Kitchen",
-        "data": sensor_data(
+        "data": room_data(
             motion_entities=[KITCHEN_MOTION],
             spotify_device_id=KITCHEN_SPEAKER,
             spotify_device_name="Kitchen speaker",
@@ -62,7 +62,7 @@ def kitchen(**options: Any) -> dict[str, Any]:
 
 
 def bathroom(**options: Any) -> dict[str, Any]:
-    return {"title": "Bathroom", "data": sensor_data(**options)}
+    return {"title": "Bathroom", "data": room_data(**options)}
 
 
 def calls(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
@@ -86,7 +86,7 @@ def volumes(fake: FakeSpotify, mark: int) -> list[int]:
 # --- music follows you -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(), kitchen(follow_me=True, volume=30)]])
+@pytest.mark.parametrize("rooms", [[bathroom(), kitchen(follow_me=True, volume=30)]])
 async def test_music_follows_into_the_next_room(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -142,7 +142,7 @@ async def test_music_follows_into_the_next_room(
     assert events["session_ended"][-1].data["reason"] == "timeout"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(), kitchen(follow_me=True)]])
+@pytest.mark.parametrize("rooms", [[bathroom(), kitchen(follow_me=True)]])
 async def test_observed_music_never_moves(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -159,7 +159,7 @@ async def test_observed_music_never_moves(
     assert speaker.playback.device_id == SPEAKER_ID
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(), kitchen(follow_me=True)]])
+@pytest.mark.parametrize("rooms", [[bathroom(), kitchen(follow_me=True)]])
 async def test_music_the_user_took_over_does_not_move(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -173,7 +173,7 @@ async def test_music_the_user_took_over_does_not_move(
     assert status(hass, "bathroom") == "playing"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(), kitchen(only_when_idle=False)]])
+@pytest.mark.parametrize("rooms", [[bathroom(), kitchen(only_when_idle=False)]])
 async def test_without_follow_me_each_room_starts_its_own(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -189,7 +189,7 @@ async def test_without_follow_me_each_room_starts_its_own(
     assert events["session_ended"] == []
 
 
-@pytest.mark.parametrize("sensors", [[kitchen(follow_me=True, only_when_idle=True)]])
+@pytest.mark.parametrize("rooms", [[kitchen(follow_me=True, only_when_idle=True)]])
 async def test_follow_me_alone_starts_normally(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -205,7 +205,7 @@ async def test_follow_me_alone_starts_normally(
 # --- resume where you left off ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(resume_minutes=10, cooldown_minutes=0)]])
+@pytest.mark.parametrize("rooms", [[bathroom(resume_minutes=10, cooldown_minutes=0)]])
 async def test_resume_within_the_window(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -229,7 +229,7 @@ async def test_resume_within_the_window(
     assert (speaker.playback.item_uri, speaker.playback.progress_ms) == (track, 65_000)
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(resume_minutes=10, cooldown_minutes=0)]])
+@pytest.mark.parametrize("rooms", [[bathroom(resume_minutes=10, cooldown_minutes=0)]])
 async def test_no_resume_after_the_window(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -245,7 +245,7 @@ async def test_no_resume_after_the_window(
     assert speaker.requests_to("PUT", "/me/player/play")[-1].json == {"context_uri": PLAYLIST}
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(resume_minutes=10, cooldown_minutes=0)]])
+@pytest.mark.parametrize("rooms", [[bathroom(resume_minutes=10, cooldown_minutes=0)]])
 async def test_no_resume_when_the_user_took_over(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -272,7 +272,7 @@ async def fading(hass: HomeAssistant, speaker: FakeSpotify, clock: FrozenDateTim
     return mark
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_fade_out_then_pause_and_restore(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -311,7 +311,7 @@ async def test_fade_out_then_pause_and_restore(
     assert status(hass, "bathroom") == "cooldown"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_motion_during_the_fade_keeps_the_music(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -335,7 +335,7 @@ async def test_motion_during_the_fade_keeps_the_music(
     assert events["session_ended"] == []
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_stop_during_the_fade_pauses_at_once(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -360,7 +360,7 @@ async def test_stop_during_the_fade_pauses_at_once(
     assert events["session_ended"][-1].data["reason"] == "manual"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_no_fade_for_music_the_user_took_over(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -388,7 +388,7 @@ RESUMING = {"resume_minutes": 10, "cooldown_minutes": 0}
 
 
 @pytest.mark.parametrize(
-    ("sensors", "body"),
+    ("rooms", "body"),
     [
         # A track resumes at its position.
         ([bathroom(source=TRACK, **RESUMING)], {"uris": [TRACK], "position_ms": 65_000}),
@@ -412,7 +412,7 @@ async def test_resume_by_kind_of_source(
     assert speaker.requests_to("PUT", "/me/player/play")[-1].json == body
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_a_speaker_refusing_the_fade_still_pauses(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -432,7 +432,7 @@ async def test_a_speaker_refusing_the_fade_still_pauses(
     assert events["session_ended"][-1].data["reason"] == "timeout"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_a_failed_fade_read_still_pauses(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -452,7 +452,7 @@ async def test_a_failed_fade_read_still_pauses(
     assert events["session_ended"][-1].data["reason"] == "timeout"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_a_refused_restore_is_only_logged(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -468,7 +468,7 @@ async def test_a_refused_restore_is_only_logged(
     assert status(hass, "bathroom") == "playing"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9)]])
 async def test_unloading_during_a_fade_sends_no_more_steps(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -484,7 +484,7 @@ async def test_unloading_during_a_fade_sends_no_more_steps(
     assert volumes(speaker, mark) == [37]
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(fade_out_seconds=9), kitchen(follow_me=True)]])
+@pytest.mark.parametrize("rooms", [[bathroom(fade_out_seconds=9), kitchen(follow_me=True)]])
 async def test_music_moving_during_a_fade_gets_its_old_speaker_volume_back(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -527,9 +527,7 @@ def set_player(hass: HomeAssistant, state: str, **attributes: Any) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "sensors", [[bathroom(), player_room(follow_me=True, only_when_idle=False)]]
-)
+@pytest.mark.parametrize("rooms", [[bathroom(), player_room(follow_me=True, only_when_idle=False)]])
 async def test_a_media_player_room_starts_its_own_source(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -549,7 +547,7 @@ async def test_a_media_player_room_starts_its_own_source(
 
 
 @pytest.mark.parametrize(
-    "sensors", [[player_room(fade_out_seconds=9, only_when_idle=False, resume_minutes=5)]]
+    "rooms", [[player_room(fade_out_seconds=9, only_when_idle=False, resume_minutes=5)]]
 )
 async def test_a_media_player_fades_with_volume_set(
     hass: HomeAssistant,
@@ -576,7 +574,7 @@ async def test_a_media_player_fades_with_volume_set(
     assert status(hass, "kitchen") == "cooldown"
 
 
-@pytest.mark.parametrize("sensors", [[bathroom(follow_me=True), kitchen(follow_me=True)]])
+@pytest.mark.parametrize("rooms", [[bathroom(follow_me=True), kitchen(follow_me=True)]])
 async def test_walking_back_brings_the_music_back(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,

@@ -23,8 +23,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
-from custom_components.spottypottysense.sensor_flow import sectioned
+from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_ROOM
+from custom_components.spottypottysense.room_flow import sectioned
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 
 DOOR = "binary_sensor.bathroom_door"
@@ -124,7 +124,7 @@ def sensors_in_house(hass: HomeAssistant) -> None:
 
 
 def _rooms(entry: MockConfigEntry) -> list[str]:
-    return [sub.subentry_id for sub in entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR)]
+    return [sub.subentry_id for sub in entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM)]
 
 
 @FUZZ
@@ -141,9 +141,7 @@ async def test_fuzzed_room_forms_get_an_answer(
     if reconfigure:
         context = {"source": "reconfigure", "subentry_id": bathroom}
     flows = hass.config_entries.subentries
-    result = await flows.async_init(
-        (loaded_entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context=context
-    )
+    result = await flows.async_init((loaded_entry.entry_id, SUBENTRY_TYPE_ROOM), context=context)
     try:
         result = await flows.async_configure(result["flow_id"], sectioned(form))
     except InvalidData:  # the schema refused a field: shown on that field

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings, strategies as st
 import pytest
 
-from custom_components.spottypottysense.engine import EndReason, Session, SessionRecord
 from custom_components.spottypottysense.history import (
     SessionHistory,
     TodayTotals,
@@ -20,6 +19,7 @@ from custom_components.spottypottysense.history import (
     prune,
     select,
 )
+from custom_components.spottypottysense.records import EndReason, Session, SessionRecord
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -315,7 +315,7 @@ def test_history_keeps_end_order_even_when_an_end_arrives_late() -> None:
     assert [r.session_id for r in history.records_of("bath")] == ["a", "b"]
     assert [r.session_id for r in history.ended_since("bath", NOW - timedelta(hours=2))] == ["b"]
     assert len(history) == 3
-    history.remove_sensor("bath")
+    history.remove_room("bath")
     assert [r.session_id for _, r in history.snapshot()] == ["c"]
 
 

@@ -12,8 +12,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
-from custom_components.spottypottysense.engine import EndReason, SessionRecord
+from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_ROOM
+from custom_components.spottypottysense.records import EndReason, SessionRecord
 from custom_components.spottypottysense.speaker import (
     NowPlaying,
     PlayRequest,
@@ -25,7 +25,7 @@ from custom_components.spottypottysense.speaker_media_player import (
     content_type,
 )
 from custom_components.spottypottysense.spotify_api import SpotifyClient
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
 from tests.media_players import BASIC, FULL, STOP_ONLY, FakePlayer, FakePlayers
@@ -41,7 +41,7 @@ def media_data(**overrides: Any) -> dict[str, Any]:
     """A room playing on PLAYER (no Spotify Connect device)."""
     data = {
         key: value
-        for key, value in sensor_data(**overrides).items()
+        for key, value in room_data(**overrides).items()
         if key not in ("spotify_device_id", "spotify_device_name")
     }
     return {"media_player_entity": PLAYER, **data}
@@ -98,7 +98,7 @@ async def _end_by_timeout(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -
 # ---- starting ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [media_room(volume=30)])
+@pytest.mark.parametrize("rooms", [media_room(volume=30)])
 async def test_start_sets_volume_plays_and_shuffles(
     hass: HomeAssistant,
     room: MockConfigEntry,
@@ -122,7 +122,7 @@ async def test_start_sets_volume_plays_and_shuffles(
 
 
 @pytest.mark.parametrize("features", [BASIC])
-@pytest.mark.parametrize("sensors", [media_room(volume=30)])
+@pytest.mark.parametrize("rooms", [media_room(volume=30)])
 async def test_player_without_volume_or_shuffle_gets_only_play_media(
     hass: HomeAssistant, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -132,7 +132,7 @@ async def test_player_without_volume_or_shuffle_gets_only_play_media(
     ]
 
 
-@pytest.mark.parametrize("sensors", [media_room(volume=50, shuffle=False)])
+@pytest.mark.parametrize("rooms", [media_room(volume=50, shuffle=False)])
 async def test_settings_already_right_are_not_sent(
     hass: HomeAssistant, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -140,7 +140,7 @@ async def test_settings_already_right_are_not_sent(
     assert [service for service, _ in player.calls] == ["play_media"]
 
 
-@pytest.mark.parametrize("sensors", [media_room(source="")])
+@pytest.mark.parametrize("rooms", [media_room(source="")])
 async def test_nothing_to_play_resumes_the_player(
     hass: HomeAssistant, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -165,7 +165,7 @@ def test_content_type_matches_the_uri(uri: str, kind: str) -> None:
     assert content_type(uri) == kind
 
 
-@pytest.mark.parametrize("sensors", [media_room(source=ALBUM)])
+@pytest.mark.parametrize("rooms", [media_room(source=ALBUM)])
 async def test_album_is_played_as_an_album(
     hass: HomeAssistant, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -175,7 +175,7 @@ async def test_album_is_played_as_an_album(
     )
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_repeated_motion_makes_no_call(
     hass: HomeAssistant, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -190,7 +190,7 @@ async def test_repeated_motion_makes_no_call(
 # ---- ending and ownership ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_timeout_pauses_with_one_call_then_cooldown(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -224,7 +224,7 @@ async def test_timeout_pauses_with_one_call_then_cooldown(
 
 
 @pytest.mark.parametrize("features", [STOP_ONLY])
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_player_that_cannot_pause_is_stopped(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -242,7 +242,7 @@ async def test_player_that_cannot_pause_is_stopped(
         pytest.param({"state": "off"}, id="off"),
     ],
 )
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_user_taking_over_releases_without_a_call(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -262,7 +262,7 @@ async def test_user_taking_over_releases_without_a_call(
     assert events["session_ended"][0].data["reason"] == "released"
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_player_reporting_the_track_is_ours_while_spotify_plays_our_playlist(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -279,7 +279,7 @@ async def test_player_reporting_the_track_is_ours_while_spotify_plays_our_playli
     assert player.since(mark) == [("media_pause", {})]
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_busy_player_is_only_observed(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -296,7 +296,7 @@ async def test_busy_player_is_only_observed(
     assert events["session_ended"][0].data["owned"] is False
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_spotify_account_playing_elsewhere_counts_as_busy(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -314,7 +314,7 @@ async def test_spotify_account_playing_elsewhere_counts_as_busy(
     assert speaker.playback.is_playing
 
 
-@pytest.mark.parametrize("sensors", [media_room(only_when_idle=False)])
+@pytest.mark.parametrize("rooms", [media_room(only_when_idle=False)])
 async def test_without_idle_check_a_busy_player_is_taken_over(
     hass: HomeAssistant, room: MockConfigEntry, player: FakePlayer, speaker: FakeSpotify
 ) -> None:
@@ -328,7 +328,7 @@ async def test_without_idle_check_a_busy_player_is_taken_over(
 # ---- failures -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_unavailable_player_fails_with_a_repair_until_the_next_good_start(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -347,7 +347,7 @@ async def test_unavailable_player_fails_with_a_repair_until_the_next_good_start(
     assert failed.data["error"] == "player_unavailable"
     issue = issue_registry.async_get_issue(DOMAIN, f"speaker_missing_{subentry_id}")
     assert issue is not None
-    assert issue.translation_placeholders == {"sensor": "Bathroom", "speaker": PLAYER}
+    assert issue.translation_placeholders == {"room": "Bathroom", "speaker": PLAYER}
 
     player.set("idle")
     await set_motion(hass, MOTION, "off")
@@ -357,7 +357,7 @@ async def test_unavailable_player_fails_with_a_repair_until_the_next_good_start(
     assert issue_registry.async_get_issue(DOMAIN, f"speaker_missing_{subentry_id}") is None
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_failing_play_call_is_player_unavailable(
     hass: HomeAssistant,
     room: MockConfigEntry,
@@ -371,7 +371,7 @@ async def test_failing_play_call_is_player_unavailable(
     assert events["playback_failed"][0].data["error"] == "player_unavailable"
 
 
-@pytest.mark.parametrize("sensors", [media_room(volume=30)])
+@pytest.mark.parametrize("rooms", [media_room(volume=30)])
 async def test_refused_volume_still_plays(
     hass: HomeAssistant, room: MockConfigEntry, players: FakePlayers, player: FakePlayer
 ) -> None:
@@ -395,7 +395,7 @@ QUIET = {
 
 
 @pytest.mark.parametrize(
-    "sensors", [media_room(volume=60, quiet_mode="low_volume", quiet_volume=10, **QUIET)]
+    "rooms", [media_room(volume=60, quiet_mode="low_volume", quiet_volume=10, **QUIET)]
 )
 async def test_quiet_hours_low_volume_on_a_player(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, room: MockConfigEntry, player: FakePlayer
@@ -405,7 +405,7 @@ async def test_quiet_hours_low_volume_on_a_player(
     assert player.since(0)[0] == ("volume_set", {"volume_level": 0.1})
 
 
-@pytest.mark.parametrize("sensors", [media_room(**QUIET)])
+@pytest.mark.parametrize("rooms", [media_room(**QUIET)])
 async def test_quiet_hours_block_a_player(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, room: MockConfigEntry, player: FakePlayer
 ) -> None:
@@ -416,7 +416,7 @@ async def test_quiet_hours_block_a_player(
     assert _status(hass) == "quiet_hours"
 
 
-@pytest.mark.parametrize("sensors", [media_room()])
+@pytest.mark.parametrize("rooms", [media_room()])
 async def test_session_on_a_player_survives_a_restart(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -448,7 +448,7 @@ async def test_switching_a_room_between_kinds_live(
     await set_motion(hass, MOTION, "on")
     assert speaker.playback is not None
     assert speaker.playback.device_id == SPEAKER_ID
-    (subentry,) = room.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR)
+    (subentry,) = room.get_subentries_of_type(SUBENTRY_TYPE_ROOM)
     hass.config_entries.async_update_subentry(room, subentry, data=media_data())
     await hass.async_block_till_done()
     assert _status(hass) == "playing"  # the session goes on
@@ -464,7 +464,7 @@ async def test_switching_a_room_between_kinds_live(
     assert [service for service, _ in player.calls] == ["play_media", "shuffle_set"]
 
     # And back: the player's session is paused on the player.
-    hass.config_entries.async_update_subentry(room, subentry, data=sensor_data())
+    hass.config_entries.async_update_subentry(room, subentry, data=room_data())
     await hass.async_block_till_done()
     mark = len(player.calls)
     await _end_by_timeout(hass, freezer)

@@ -28,7 +28,7 @@ from tests.test_services import (
 )
 
 CONTROL = ["trigger_motion", "start_session", "stop_session", "snooze"]
-two_rooms = pytest.mark.parametrize("sensors", [TWO_ROOMS])
+two_rooms = pytest.mark.parametrize("rooms", [TWO_ROOMS])
 
 
 async def act(
@@ -70,7 +70,7 @@ def bathroom_user(hass: HomeAssistant, loaded_entry: MockConfigEntry) -> MockUse
     return user
 
 
-def _sensors(response: ServiceResponse) -> set[str]:
+def _rooms(response: ServiceResponse) -> set[str]:
     assert response is not None
     return {item["sensor"] for item in response["sessions"]}  # type: ignore[index, union-attr]
 
@@ -126,16 +126,16 @@ async def test_a_user_reads_only_the_history_of_rooms_they_may_see(
         await act(hass, "start_session", None, [title])
         await act(hass, "stop_session", None, [title])
 
-    assert _sensors(await act(hass, "get_sessions", None, None)) == {"Bathroom", "Kitchen"}
-    assert _sensors(await act(hass, "get_sessions", bathroom_user, None)) == {"Bathroom"}
-    assert _sensors(await act(hass, "get_sessions", bathroom_user, ["Bathroom"])) == {"Bathroom"}
+    assert _rooms(await act(hass, "get_sessions", None, None)) == {"Bathroom", "Kitchen"}
+    assert _rooms(await act(hass, "get_sessions", bathroom_user, None)) == {"Bathroom"}
+    assert _rooms(await act(hass, "get_sessions", bathroom_user, ["Bathroom"])) == {"Bathroom"}
     with pytest.raises(Unauthorized) as refused:
         await act(hass, "get_sessions", bathroom_user, ["Kitchen"])
     assert refused.value.permission == POLICY_READ
 
     nobody = MockUser().add_to_hass(hass)
     nobody.mock_policy({})
-    assert _sensors(await act(hass, "get_sessions", nobody, None)) == set()
+    assert _rooms(await act(hass, "get_sessions", nobody, None)) == set()
 
 
 @two_rooms
@@ -153,7 +153,7 @@ async def test_a_read_only_user_may_read_but_not_control(
     assert plays(kitchen) == ["bathroom-speaker"]
 
     everything = await act(hass, "get_sessions", hass_read_only_user, None)
-    assert _sensors(everything) == {"Bathroom"}
+    assert _rooms(everything) == {"Bathroom"}
 
 
 @two_rooms

@@ -16,7 +16,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
 
 from custom_components.spottypottysense.history import SessionHistory
-from tests.conftest import MOTION, sensor_data
+from tests.conftest import MOTION, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
 
@@ -62,7 +62,7 @@ def written(changes: list[Any]) -> list[str]:
     ]
 
 
-TWO_SENSORS = [{"title": "Bathroom", "data": sensor_data(motion_entities=[MOTION, SECOND_MOTION])}]
+TWO_SENSORS = [{"title": "Bathroom", "data": room_data(motion_entities=[MOTION, SECOND_MOTION])}]
 
 
 # --- stops_at -------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ async def test_stops_at_is_empty_while_someone_is_there_and_the_deadline_once_th
     assert state_of(hass, STATUS).attributes["stops_at"] is None
 
 
-@pytest.mark.parametrize("sensors", [TWO_SENSORS])
+@pytest.mark.parametrize("rooms", [TWO_SENSORS])
 async def test_repeated_motion_writes_no_state_while_nothing_visible_changes(
     hass: HomeAssistant, frozen_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -105,7 +105,7 @@ async def test_repeated_motion_writes_no_state_while_nothing_visible_changes(
 # --- last motion ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [TWO_SENSORS])
+@pytest.mark.parametrize("rooms", [TWO_SENSORS])
 async def test_last_motion_is_the_last_on_or_off_edge_of_any_sensor(
     hass: HomeAssistant, frozen_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:
@@ -216,12 +216,12 @@ async def test_today_counts_cost_the_same_with_a_long_history(
 QUIET = [
     {
         "title": "Bathroom",
-        "data": sensor_data(quiet_hours_enabled=True, quiet_start="22:00", quiet_end="07:00"),
+        "data": room_data(quiet_hours_enabled=True, quiet_start="22:00", quiet_end="07:00"),
     }
 ]
 
 
-@pytest.mark.parametrize("sensors", [QUIET])
+@pytest.mark.parametrize("rooms", [QUIET])
 async def test_a_new_time_zone_applies_to_quiet_hours_at_once(
     hass: HomeAssistant,
     frozen_entry: MockConfigEntry,
@@ -279,7 +279,7 @@ async def test_the_time_zone_listener_is_released_at_unload(
     assert manager._time_zone is dt_util.get_time_zone("UTC")
 
 
-@pytest.mark.parametrize("sensors", [QUIET])
+@pytest.mark.parametrize("rooms", [QUIET])
 async def test_other_core_config_changes_leave_the_rooms_alone(
     hass: HomeAssistant, frozen_entry: MockConfigEntry, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -8,7 +8,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import set_motion
 
@@ -49,7 +49,7 @@ async def _start(hass: HomeAssistant, fake: FakeSpotify) -> list[tuple[str, str]
     return [(request.method, request.path) for request in fake.requests[mark:]]
 
 
-@pytest.mark.parametrize("sensors", [[{"title": "Bathroom", "data": sensor_data(volume=30)}]])
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(volume=30)}]])
 async def test_speaker_already_set_needs_two_requests(
     hass: HomeAssistant, room: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -60,7 +60,7 @@ async def test_speaker_already_set_needs_two_requests(
     assert speaker.playback.context_uri == PLAYLIST
 
 
-@pytest.mark.parametrize("sensors", [[{"title": "Bathroom", "data": sensor_data(volume=30)}]])
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(volume=30)}]])
 async def test_only_what_differs_is_sent_before_the_play(
     hass: HomeAssistant, room: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -72,7 +72,7 @@ async def test_only_what_differs_is_sent_before_the_play(
     }
 
 
-@pytest.mark.parametrize("sensors", [[{"title": "Bathroom", "data": sensor_data(volume=30)}]])
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(volume=30)}]])
 async def test_both_settings_go_out_together_before_the_play(
     hass: HomeAssistant, room: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -94,8 +94,8 @@ async def test_both_settings_go_out_together_before_the_play(
 
 
 @pytest.mark.parametrize(
-    "sensors",
-    [[{"title": "Bathroom", "data": sensor_data(volume=30, only_when_idle=False)}]],
+    "rooms",
+    [[{"title": "Bathroom", "data": room_data(volume=30, only_when_idle=False)}]],
 )
 async def test_without_idle_check_play_goes_first_then_settings_together(
     hass: HomeAssistant, room: MockConfigEntry, speaker: FakeSpotify
@@ -110,15 +110,15 @@ async def test_without_idle_check_play_goes_first_then_settings_together(
 
 
 @pytest.mark.parametrize(
-    ("sensors", "expected"),
+    ("rooms", "expected"),
     [
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data()}],
+            [{"title": "Bathroom", "data": room_data()}],
             [READ, PLAY, SHUFFLE],
             id="default-idle-speaker",
         ),
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data(volume=30)}],
+            [{"title": "Bathroom", "data": room_data(volume=30)}],
             [READ, PLAY, VOLUME, SHUFFLE],
             id="volume-idle-speaker",
         ),

@@ -24,7 +24,7 @@ import voluptuous as vol
 
 from custom_components.spottypottysense.const import DOMAIN
 from custom_components.spottypottysense.speaker_spotify import SpotifyConnectSpeaker
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import starts_at
 
@@ -36,10 +36,10 @@ KITCHEN_STATUS = "sensor.kitchen_status"
 # Two rooms on one account, each on its own motion entity and speaker. They never check whether
 # the account already plays, so one room's music does not turn the other's into an observer.
 TWO_ROOMS = [
-    {"title": "Bathroom", "data": sensor_data(only_when_idle=False)},
+    {"title": "Bathroom", "data": room_data(only_when_idle=False)},
     {
         "title": "Kitchen",
-        "data": sensor_data(
+        "data": room_data(
             motion_entities=[KITCHEN_MOTION],
             spotify_device_id=KITCHEN_SPEAKER,
             spotify_device_name="Kitchen speaker",
@@ -47,11 +47,11 @@ TWO_ROOMS = [
         ),
     },
 ]
-two_rooms = pytest.mark.parametrize("sensors", [TWO_ROOMS])
+two_rooms = pytest.mark.parametrize("rooms", [TWO_ROOMS])
 QUIET_NIGHTS = [
     {
         "title": "Bathroom",
-        "data": sensor_data(
+        "data": room_data(
             quiet_hours_enabled=True,
             quiet_start="22:00:00",
             quiet_end="07:00:00",
@@ -268,7 +268,7 @@ async def test_trigger_motion_follows_the_rules(
 # --- start_session ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [QUIET_NIGHTS])
+@pytest.mark.parametrize("rooms", [QUIET_NIGHTS])
 @pytest.mark.parametrize("kind", TARGET_KINDS)
 @starts_at(2026, 11, 25, 3, 0)
 async def test_start_session_ignores_quiet_hours(
@@ -334,8 +334,8 @@ async def test_start_session_on_a_switched_off_room_is_refused(
         await call(
             hass, "start_session", target(hass, loaded_entry, "device", "Bathroom", "Kitchen")
         )
-    assert err.value.translation_key == "sensor_disabled"
-    assert err.value.translation_placeholders == {"sensors": "Kitchen"}
+    assert err.value.translation_key == "room_disabled"
+    assert err.value.translation_placeholders == {"rooms": "Kitchen"}
     assert str(err.value) == "Switch on these motion sensors first: Kitchen"
     # Nothing started, not even in the room that was on.
     assert plays(kitchen) == []
@@ -800,7 +800,7 @@ async def test_an_action_needs_a_target(
 ) -> None:
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, service, None, **data)
-    assert err.value.translation_key == "no_sensor_targeted"
+    assert err.value.translation_key == "no_room_targeted"
     assert str(err.value) == "No SpottyPottySense motion sensor matches the target (nothing)"
 
 
@@ -852,7 +852,7 @@ async def test_targets_that_are_no_room_are_refused(
         aim_target = {"entity_id": MOTION}
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, service, aim_target, **data)
-    assert err.value.translation_key == "no_sensor_targeted"
+    assert err.value.translation_key == "no_room_targeted"
     assert speaker.requests_to("PUT", "/me/player/play") == []
     assert status(hass) == "idle"
 

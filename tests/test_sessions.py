@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data, token_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data, token_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set, starts_at
 
@@ -62,7 +62,7 @@ async def test_entry_starts_playback_within_the_request_budget(
     assert started.data["device_id"] is not None
 
 
-@pytest.mark.parametrize("sensors", [[{"title": "Bathroom", "data": sensor_data(volume=35)}]])
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(volume=35)}]])
 async def test_volume_is_set_when_configured(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
 ) -> None:
@@ -169,7 +169,7 @@ async def test_unavailable_counts_as_no_presence(
 
 
 @pytest.mark.parametrize(
-    "sensors", [[{"title": "Bathroom", "data": sensor_data(motion_entities=[MOTION, DOOR])}]]
+    "rooms", [[{"title": "Bathroom", "data": room_data(motion_entities=[MOTION, DOOR])}]]
 )
 async def test_any_of_two_entities_keeps_the_room_occupied(
     hass: HomeAssistant,
@@ -193,7 +193,7 @@ async def test_any_of_two_entities_keeps_the_room_occupied(
 
 
 @pytest.mark.parametrize(
-    "sensors", [[{"title": "Bathroom", "data": sensor_data(min_presence_seconds=20)}]]
+    "rooms", [[{"title": "Bathroom", "data": room_data(min_presence_seconds=20)}]]
 )
 async def test_walk_bys_do_not_start_music(
     hass: HomeAssistant,
@@ -216,7 +216,7 @@ async def test_walk_bys_do_not_start_music(
 
 
 @pytest.mark.parametrize(
-    "sensors", [[{"title": "Bathroom", "data": sensor_data(max_session_minutes=30)}]]
+    "rooms", [[{"title": "Bathroom", "data": room_data(max_session_minutes=30)}]]
 )
 async def test_a_stuck_sensor_cannot_play_forever(
     hass: HomeAssistant,
@@ -261,7 +261,7 @@ async def test_music_already_playing_is_observed_and_never_paused(
 
 
 @pytest.mark.parametrize(
-    "sensors", [[{"title": "Bathroom", "data": sensor_data(only_when_idle=False)}]]
+    "rooms", [[{"title": "Bathroom", "data": room_data(only_when_idle=False)}]]
 )
 async def test_take_over_when_allowed(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
@@ -321,13 +321,13 @@ async def test_several_rooms_on_one_account_are_independent(
         data={"auth_implementation": "spottypottysense", "token": _token()},
         subentries_data=[
             {
-                "data": sensor_data(only_when_idle=False),
+                "data": room_data(only_when_idle=False),
                 "subentry_type": "motion_sensor",
                 "title": "Bathroom",
                 "unique_id": None,
             },
             {
-                "data": sensor_data(
+                "data": room_data(
                     motion_entities=[KITCHEN_MOTION],
                     spotify_device_id="kitchen-speaker",
                     spotify_device_name="Kitchen speaker",
@@ -364,12 +364,12 @@ def _token() -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    "sensors",
+    "rooms",
     [
         [
             {
                 "title": "Bathroom",
-                "data": sensor_data(
+                "data": room_data(
                     quiet_hours_enabled=True, quiet_start="22:00:00", quiet_end="07:00:00"
                 ),
             }
@@ -400,12 +400,12 @@ async def test_quiet_hours_block_new_sessions_at_night(
 
 
 @pytest.mark.parametrize(
-    "sensors",
+    "rooms",
     [
         [
             {
                 "title": "Bathroom",
-                "data": sensor_data(
+                "data": room_data(
                     volume=70,
                     quiet_hours_enabled=True,
                     quiet_start="22:00:00",
@@ -431,12 +431,12 @@ async def test_low_volume_quiet_hours_play_quietly(
 
 
 @pytest.mark.parametrize(
-    "sensors",
+    "rooms",
     [
         [
             {
                 "title": "Bathroom",
-                "data": sensor_data(
+                "data": room_data(
                     quiet_hours_enabled=True, quiet_start="22:00:00", quiet_end="07:00:00"
                 ),
             }

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.spottypottysense.const import DOMAIN
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
 
@@ -114,15 +114,15 @@ async def test_speaker_with_a_new_id_is_found_by_name(
 
 
 @pytest.mark.parametrize(
-    ("sensors", "expected"),
+    ("rooms", "expected"),
     [
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data(source=None, only_when_idle=False)}],
+            [{"title": "Bathroom", "data": room_data(source=None, only_when_idle=False)}],
             [PLAY, DEVICES, PLAY],
             id="resume",
         ),
         pytest.param(
-            [{"title": "Bathroom", "data": sensor_data(source=TRACK, only_when_idle=False)}],
+            [{"title": "Bathroom", "data": room_data(source=TRACK, only_when_idle=False)}],
             [PLAY, DEVICES, PLAY, SHUFFLE],
             id="track",
         ),
@@ -194,7 +194,7 @@ async def test_missing_speaker_raises_a_repair_issue_until_the_next_success(
     assert issue.severity is ir.IssueSeverity.WARNING
     assert issue.is_persistent  # survives a restart, like the stored "error" status
     assert not issue.is_fixable
-    assert issue.translation_placeholders == {"sensor": "Bathroom", "speaker": SPEAKER_NAME}
+    assert issue.translation_placeholders == {"room": "Bathroom", "speaker": SPEAKER_NAME}
 
     # No session was left behind: nothing ends, nothing is paused, nothing is polled.
     await _set(hass, MOTION, "off")
@@ -302,7 +302,7 @@ async def test_stop_after_a_failed_start_pauses_nothing(
     assert events["session_ended"] == []
 
 
-async def test_issue_goes_when_the_sensor_is_deleted(
+async def test_issue_goes_when_the_room_is_deleted(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     speaker: FakeSpotify,
@@ -332,20 +332,20 @@ async def test_issue_goes_when_the_account_is_deleted(
     assert issue_registry.async_get_issue(DOMAIN, f"speaker_missing_{subentry_id}") is None
 
 
-async def test_issue_text_names_the_sensor_and_the_speaker(hass: HomeAssistant) -> None:
+async def test_issue_text_names_the_room_and_the_speaker(hass: HomeAssistant) -> None:
     """The translated repair issue a user reads."""
     translations = await async_get_translations(hass, "en", "issues", [DOMAIN])
     title = translations[f"component.{DOMAIN}.issues.speaker_missing.title"]
     description = translations[f"component.{DOMAIN}.issues.speaker_missing.description"]
-    assert "{sensor}" in title
-    assert "{sensor}" in description
+    assert "{room}" in title
+    assert "{room}" in description
     assert "{speaker}" in description
 
 
 # --- a speaker that plays but refuses a setting -----------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [[{"title": "Bathroom", "data": sensor_data(volume=30)}]])
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(volume=30)}]])
 async def test_speaker_without_volume_control_still_plays_and_is_paused(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -377,7 +377,7 @@ async def test_speaker_without_volume_control_still_plays_and_is_paused(
     assert events["session_ended"][0].data["reason"] == "timeout"
 
 
-@pytest.mark.parametrize("sensors", [[{"title": "Bathroom", "data": sensor_data(volume=30)}]])
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(volume=30)}]])
 async def test_active_speaker_without_volume_control_still_plays(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,

@@ -9,7 +9,8 @@ from unittest.mock import AsyncMock
 from homeassistant.core import HomeAssistant
 import pytest
 
-from custom_components.spottypottysense.engine import EndReason, SessionRecord, StartPlayback
+from custom_components.spottypottysense.decisions import StartPlayback
+from custom_components.spottypottysense.records import EndReason, SessionRecord
 from custom_components.spottypottysense.speaker import (
     NowPlaying,
     PlayRequest,

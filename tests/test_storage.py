@@ -26,7 +26,7 @@ from custom_components.spottypottysense.storage import (
     STORAGE_VERSION,
     SessionStore,
 )
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
 
@@ -345,13 +345,13 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
 
 
 @pytest.mark.parametrize(
-    "sensors",
+    "rooms",
     [
         [
-            {"title": "Bathroom", "data": sensor_data()},
+            {"title": "Bathroom", "data": room_data()},
             {
                 "title": "Kitchen",
-                "data": sensor_data(motion_entities=["binary_sensor.kitchen_motion"]),
+                "data": room_data(motion_entities=["binary_sensor.kitchen_motion"]),
             },
         ]
     ],
@@ -405,7 +405,7 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
         pytest.param("on", "unreadable stored state of Bathroom", id="state_not_a_dict"),
     ],
 )
-async def test_bad_sensor_state_is_dropped_and_good_data_kept(
+async def test_bad_room_state_is_dropped_and_good_data_kept(
     hass: HomeAssistant,
     setup_credentials: None,
     speaker: FakeSpotify,
@@ -436,7 +436,7 @@ async def test_bad_sensor_state_is_dropped_and_good_data_kept(
     assert hass.states.get(STATUS).state == "playing"
 
 
-async def test_sensors_not_a_mapping_keeps_the_history(
+async def test_room_states_not_a_mapping_keep_the_history(
     hass: HomeAssistant,
     setup_credentials: None,
     speaker: FakeSpotify,
@@ -452,12 +452,12 @@ async def test_sensors_not_a_mapping_keeps_the_history(
         {"sensors": [sid], "sessions": [_record(sid, "good", now - timedelta(hours=1))]},
     )
     await _set_up(hass, config_entry)
-    assert "Ignoring malformed stored sensors" in caplog.text
+    assert "Ignoring malformed stored room states" in caplog.text
     assert hass.states.get(STATUS).state == "idle"
     assert await _session_ids(hass) == ["good"]
 
 
-async def test_history_not_a_list_keeps_the_sensor_state(
+async def test_history_not_a_list_keeps_the_room_state(
     hass: HomeAssistant,
     setup_credentials: None,
     speaker: FakeSpotify,

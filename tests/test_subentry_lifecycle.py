@@ -18,9 +18,9 @@ from pytest_homeassistant_custom_component.common import (
     async_capture_events,
 )
 
-from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_MOTION_SENSOR
-from custom_components.spottypottysense.sensor_flow import sectioned
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, sensor_data
+from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_ROOM
+from custom_components.spottypottysense.room_flow import sectioned
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
 
@@ -43,10 +43,10 @@ BATHROOM_ENTITIES = {
 }
 
 TWO_ROOMS = [
-    {"title": "Bathroom", "data": sensor_data()},
+    {"title": "Bathroom", "data": room_data()},
     {
         "title": "Kitchen",
-        "data": sensor_data(
+        "data": room_data(
             motion_entities=[KITCHEN_MOTION], spotify_device_id="phone", spotify_device_name="Phone"
         ),
     },
@@ -82,7 +82,7 @@ def _player_calls(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
 def _subentry_id(entry: MockConfigEntry, title: str) -> str:
     return next(
         sub.subentry_id
-        for sub in entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR)
+        for sub in entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM)
         if sub.title == title
     )
 
@@ -139,7 +139,7 @@ async def test_added_room_works_at_once(
     setups = len(speaker.requests_to(*SETUP))
 
     result = await hass.config_entries.subentries.async_init(
-        (loaded_entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context={"source": "user"}
+        (loaded_entry.entry_id, SUBENTRY_TYPE_ROOM), context={"source": "user"}
     )
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": "spotify"}
@@ -203,7 +203,7 @@ async def test_added_room_works_at_once(
 # ---- reconfiguring --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [TWO_ROOMS])
+@pytest.mark.parametrize("rooms", [TWO_ROOMS])
 async def test_shorter_timeout_applies_to_the_running_session(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -286,7 +286,7 @@ async def test_new_motion_entities_and_name_apply_live(
 # ---- deleting -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("sensors", [TWO_ROOMS])
+@pytest.mark.parametrize("rooms", [TWO_ROOMS])
 async def test_deleting_a_room_ends_its_session_and_removes_its_device(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify, ended: list[Any]
 ) -> None:

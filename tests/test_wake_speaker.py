@@ -11,7 +11,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spottypottysense.const import DOMAIN
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import set_motion
 from tests.media_players import FakePlayers
@@ -21,7 +21,7 @@ DEVICES = ("GET", "/me/player/devices")
 PLAY = ("PUT", "/me/player/play")
 
 pytestmark = pytest.mark.parametrize(
-    "sensors", [[{"title": "Bathroom", "data": sensor_data(wake_entity=WAKE)}]]
+    "rooms", [[{"title": "Bathroom", "data": room_data(wake_entity=WAKE)}]]
 )
 
 

@@ -100,7 +100,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEn
         entry_type=dr.DeviceEntryType.SERVICE,
         configuration_url="https://www.spotify.com/account/overview/",
     )
-    manager = SessionManager(hass, entry, client)
+    manager = SessionManager(hass, entry, client, account_device.id)
     entry.runtime_data = SpottyPottySenseData(
         client=client,
         oauth_session=oauth_session,

@@ -6,7 +6,7 @@ from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import SensorDeviceEntity, add_entities_per_sensor
+from .entity import RoomEntity, add_entities_per_room
 from .runtime import SpottyPottySenseConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -18,12 +18,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One button per room."""
-    add_entities_per_sensor(
+    add_entities_per_room(
         entry, async_add_entities, lambda c: [StopSessionButton(c, "stop_session")]
     )
 
 
-class StopSessionButton(SensorDeviceEntity, ButtonEntity):
+class StopSessionButton(RoomEntity, ButtonEntity):
     """End the room's session now (pausing only music it started)."""
 
     async def async_added_to_hass(self) -> None:

@@ -1,4 +1,4 @@
-"""Config flow: sign in to a Spotify account with OAuth2, and add motion sensors to it."""
+"""Config flow: sign in to a Spotify account with OAuth2, and add rooms to it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from homeassistant.config_entries import (
 from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
 
-from .const import DOMAIN, SPOTIFY_PREMIUM_URL, SPOTIFY_SCOPES, SUBENTRY_TYPE_MOTION_SENSOR
-from .sensor_flow import MotionSensorSubentryFlow
+from .const import DOMAIN, SPOTIFY_PREMIUM_URL, SPOTIFY_SCOPES, SUBENTRY_TYPE_ROOM
+from .room_flow import RoomSubentryFlow
 from .spotify_api import SpotifyApiError, SpotifyClient, SpotifyForbiddenError
 
 
@@ -55,8 +55,8 @@ class SpottyPottySenseFlowHandler(
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        """Each room's motion sensor is a subentry of the account."""
-        return {SUBENTRY_TYPE_MOTION_SENSOR: MotionSensorSubentryFlow}
+        """Each room is a subentry of the account."""
+        return {SUBENTRY_TYPE_ROOM: RoomSubentryFlow}
 
     @override
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:

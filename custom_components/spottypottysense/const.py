@@ -45,9 +45,10 @@ SPOTIFY_PREMIUM_URL: Final = (
     "https://developer.spotify.com/documentation/web-api/concepts/quota-modes"
 )
 
-SUBENTRY_TYPE_MOTION_SENSOR: Final = "motion_sensor"
+# A room's subentry type. The id predates the word "room"; installs store it, so it stays.
+SUBENTRY_TYPE_ROOM: Final = "motion_sensor"
 
-# Keys of a motion sensor's subentry.data (public contract: automations and stored data use them).
+# Keys of a room's subentry.data (public contract: automations and stored data use them).
 CONF_MOTION_ENTITIES: Final = "motion_entities"
 CONF_SPOTIFY_DEVICE_ID: Final = "spotify_device_id"
 CONF_SPOTIFY_DEVICE_NAME: Final = "spotify_device_name"

@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 import weakref
 
 from homeassistant.config_entries import ConfigSubentry
@@ -31,22 +31,13 @@ from .const import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
 )
-from .engine import (
-    CancelFade,
-    Decision,
-    EndPlayback,
-    EndReason,
-    FadeOut,
-    SensorEngine,
-    SensorOptions,
-    SensorState,
-    Session,
-    SessionRecord,
-    StartPlayback,
-    Status,
-)
+from .decisions import CancelFade, Decision, EndPlayback, FadeOut, StartPlayback
+from .engine import RoomEngine, Status
 from .fader import Fader
 from .history import TodayTotals
+from .options import RoomOptions
+from .records import EndReason, RoomState, Session, SessionRecord
+from .room_host import RoomHost
 from .speaker import (
     NowPlaying,
     PlayRequest,
@@ -60,9 +51,6 @@ from .speaker import (
 from .speaker_factory import create_speaker, speaker_for_target, speaker_name
 from .speaker_media_player import SERVICE_TIMEOUT
 from .spotify_uri import starts_at_item
-
-if TYPE_CHECKING:
-    from .manager import SessionManager
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -82,22 +70,22 @@ def speaker_issue_id(subentry_id: str) -> str:
     return f"speaker_missing_{subentry_id}"
 
 
-class SensorController:
-    """Runs one motion sensor's sessions; entities read it and subscribe to its updates."""
+class RoomController:
+    """Runs one room's sessions; entities read it and subscribe to its updates."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        manager: SessionManager,
+        host: RoomHost,
         subentry: ConfigSubentry,
-        state: SensorState | None,
+        state: RoomState | None,
     ) -> None:
         self.hass = hass
-        self.manager = manager
+        self.host = host
         self.subentry = subentry
         # HA changes a subentry in place: remember what was applied, to see what changed.
         self.applied: tuple[str, dict[str, Any]] = (subentry.title, dict(subentry.data))
-        self.engine = SensorEngine(self._options(subentry), state)
+        self.engine = RoomEngine(self._options(subentry), state)
         self._listeners: set[CALLBACK_TYPE] = set()
         self._event_listeners: set[Callable[[str, dict[str, Any]], None]] = set()
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -135,7 +123,7 @@ class SensorController:
     def _lookup_device_id(self) -> str | None:
         # Remembered: HA removes a deleted room's device before its last session_ended event.
         device = dr.async_get(self.hass).async_get_device_by_identifier(
-            (DOMAIN, self.subentry_id), self.manager.entry.entry_id
+            (DOMAIN, self.subentry_id), self.host.entry_id
         )
         if device is not None:
             self._device_id = device.id
@@ -162,7 +150,7 @@ class SensorController:
         return self.engine.stops_at(dt_util.utcnow())
 
     def last_motion(self) -> datetime | None:
-        """When a sensor last saw motion come or go, to the second (as a user reads it)."""
+        """When a motion sensor last saw motion come or go, to the second (as a user reads it)."""
         last = self.engine.state.last_motion
         return None if last is None else last.replace(microsecond=0)
 
@@ -179,7 +167,7 @@ class SensorController:
     def _ended_since(self, since: datetime) -> list[SessionRecord]:
         """The room's sessions ended since `since`, those still being paused included."""
         return [
-            *self.manager.history.ended_since(self.subentry_id, since),
+            *self.host.ended_since(self.subentry_id, since),
             *(record for record in self._ending.values() if record.ended >= since),
         ]
 
@@ -267,7 +255,7 @@ class SensorController:
 
     def action_timeout(self) -> float:
         """How long an action waits for the speaker: a few calls of the slower client."""
-        return ACTION_CALLS * max(self.manager.client.timeout, SERVICE_TIMEOUT)
+        return ACTION_CALLS * max(self.host.client.timeout, SERVICE_TIMEOUT)
 
     async def async_outcome(self, tasks: Iterable[asyncio.Task[Outcome]]) -> None:
         """Wait (bounded) for speaker calls an action spawned; raise what went wrong, translated.
@@ -326,7 +314,7 @@ class SensorController:
         if decisions is not None:
             self._apply(decisions)
         elif edge:
-            self.manager.schedule_save()
+            self.host.schedule_save()
             self.notify()
 
     @callback
@@ -368,16 +356,16 @@ class SensorController:
                 # Already over when the same call ended it (a stop at the deadline): no fade.
                 if session is not None and session.session_id == decision.session_id:
                     speaker = speaker_for_target(
-                        self.hass, self.manager.client, self.subentry.data, session.device_id
+                        self.hass, self.host.client, self.subentry.data, session.device_id
                     )
                     self._fader.start(session, speaker, decision.ends_at)
             elif isinstance(decision, CancelFade):
                 self._fader.abandon(decision.session_id)
-        if self._removed or self.manager.unloaded:
+        if self._removed or self.host.unloaded:
             self.async_stop()  # a late end of a removed or unloaded room arms no timer
         else:
             self._reschedule()
-        self.manager.schedule_save()
+        self.host.schedule_save()
         self.notify()
         return spawned
 
@@ -402,7 +390,7 @@ class SensorController:
         Spotify cannot hold the unload) pauses what it played at once (`_started`).
         """
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.manager.client.timeout + DRAIN_MARGIN
+        deadline = loop.time() + self.host.client.timeout + DRAIN_MARGIN
         for _ in range(DRAIN_ROUNDS):  # a finished start may queue an end; a few rounds at most
             left = deadline - loop.time()
             if not self._in_flight or left <= 0:
@@ -411,7 +399,7 @@ class SensorController:
 
     def speaker(self) -> Speaker:
         """The room's speaker for its current options (they change live)."""
-        return create_speaker(self.hass, self.manager.client, self.subentry.data)
+        return create_speaker(self.hass, self.host.client, self.subentry.data)
 
     async def _async_start(self, decision: StartPlayback) -> Outcome:
         speaker = self.speaker()
@@ -437,7 +425,7 @@ class SensorController:
         The read is made only when some other room has an owned session; it proves the music
         playing is that session (never music the user started or a session only observed).
         """
-        rooms = self.manager.owned_sessions_elsewhere(self, speaker.target_id)
+        rooms = self.host.owned_sessions_elsewhere(self, speaker.target_id)
         if not rooms:
             return False
         playing = await speaker.async_now_playing()
@@ -473,7 +461,7 @@ class SensorController:
             and found.target_id != data.get(CONF_SPOTIFY_DEVICE_ID)
         ):
             _LOGGER.info("%s: speaker %s has a new Spotify id; saved it", self.name, found.name)
-            self.manager.update_speaker(self.subentry, found.target_id, found.name)
+            self.host.update_speaker(self.subentry, found.target_id, found.name)
         now = dt_util.utcnow()
         decisions = self.engine.playback_started(
             now,
@@ -484,7 +472,7 @@ class SensorController:
         )
         session = self.engine.session
         if (
-            self.manager.unloaded
+            self.host.unloaded
             and outcome.owned
             and session is not None
             and session.session_id == decision.session_id
@@ -507,7 +495,7 @@ class SensorController:
     def _start_failed(self, decision: StartPlayback, err: SpeakerError) -> None:
         _LOGGER.warning("%s: could not start Spotify: %s", self.name, err.translation_key)
         if err.auth:
-            self.manager.entry.async_start_reauth(self.hass)
+            self.host.start_reauth()
         if err.missing:
             ir.async_create_issue(
                 self.hass,
@@ -519,7 +507,7 @@ class SensorController:
                 severity=ir.IssueSeverity.WARNING,
                 translation_key="speaker_missing",
                 translation_placeholders={
-                    "sensor": self.name,
+                    "room": self.name,
                     "speaker": speaker_name(self.subentry.data),
                 },
             )
@@ -539,7 +527,7 @@ class SensorController:
         if record.owned and record.reason is not EndReason.MOVED:
             try:
                 speaker = speaker_for_target(
-                    self.hass, self.manager.client, self.subentry.data, record.device_id
+                    self.hass, self.host.client, self.subentry.data, record.device_id
                 )
                 outcome = await speaker.async_end(record)
             except SpeakerError as err:
@@ -559,7 +547,7 @@ class SensorController:
         if late:
             return failure  # already recorded and announced when it ended during its start
         self._ending.pop(record.session_id, None)
-        self.manager.add_record(self.subentry_id, record)
+        self.host.add_record(self.subentry_id, record)
         self._fire(
             EVENT_SESSION_ENDED,
             {
@@ -573,12 +561,13 @@ class SensorController:
                 **({"moved_to": record.moved_to} if record.moved_to is not None else {}),
             },
         )
-        self.manager.schedule_save()  # the resume point the end's read completed
+        self.host.schedule_save()  # the resume point the end's read completed
         self.notify()
         return failure
 
     @callback
     def _fire(self, event_type: str, data: dict[str, Any]) -> None:
+        # "sensor" is the events' public key for the room's name (automations use it).
         payload = {"device_id": self.device_id, "sensor": self.name, **data}
         self.hass.bus.async_fire(f"{DOMAIN}_{event_type}", payload)
         for listener in tuple(self._event_listeners):
@@ -662,8 +651,12 @@ class SensorController:
         for listener in tuple(self._listeners):
             listener()
 
-    def _options(self, subentry: ConfigSubentry) -> SensorOptions:
-        return SensorOptions.from_data(subentry.data, dt_util.get_default_time_zone())
+    def _options(self, subentry: ConfigSubentry) -> RoomOptions:
+        return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
+
+    def records(self) -> list[SessionRecord]:
+        """The room's ended sessions, oldest end first."""
+        return self.host.records_for(self.subentry_id)
 
     def diagnostics(self) -> dict[str, Any]:
         """Options, status and open session of this room (nothing secret)."""
@@ -674,7 +667,7 @@ class SensorController:
             "status": str(self.status()),
             "state": self.engine.state.to_dict(),
             "open_session": session is not None,
-            "records": len(self.manager.records_for(self.subentry_id)),
+            "records": len(self.records()),
         }
 
 

@@ -29,7 +29,7 @@ TO_REDACT = {
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: SpottyPottySenseConfigEntry
 ) -> dict[str, Any]:
-    """Return what helps debugging: entry, account type, sensors and their sessions."""
+    """Return what helps debugging: entry, account type, rooms and their sessions."""
     data = entry.runtime_data
     diagnostics: dict[str, Any] = {
         "entry": {
@@ -45,5 +45,6 @@ async def async_get_config_entry_diagnostics(
             "last_rate_limit_wait": data.client.last_rate_limit_wait,
         },
     }
+    # Listed under "sensors", as diagnostics files shared in issues have always had them.
     diagnostics["sensors"] = data.manager.diagnostics()
     return async_redact_data(diagnostics, TO_REDACT)

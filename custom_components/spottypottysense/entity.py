@@ -10,17 +10,17 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .controller import SensorController
+from .controller import RoomController
 from .runtime import SpottyPottySenseConfigEntry
 
 
-class SensorDeviceEntity(Entity):
-    """An entity on a motion sensor's device; the device belongs to the sensor's subentry."""
+class RoomEntity(Entity):
+    """An entity on a room's device; the device belongs to the room's subentry."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
 
-    def __init__(self, controller: SensorController, key: str) -> None:
+    def __init__(self, controller: RoomController, key: str) -> None:
         self.controller = controller
         self._attr_translation_key = key
         self._attr_unique_id = f"{controller.subentry_id}_{key}"
@@ -29,7 +29,7 @@ class SensorDeviceEntity(Entity):
             name=controller.name,
             manufacturer="SpottyPottySense",
             model="Room",
-            via_device_id=controller.manager.entry.runtime_data.account_device_id,
+            via_device_id=controller.host.account_device_id,
         )
 
     _written: object = None
@@ -50,18 +50,18 @@ class SensorDeviceEntity(Entity):
             self.async_write_ha_state()
 
 
-def add_entities_per_sensor(
+def add_entities_per_room(
     entry: SpottyPottySenseConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
-    factory: Callable[[SensorController], list[SensorDeviceEntity]],
+    factory: Callable[[RoomController], list[RoomEntity]],
 ) -> None:
     """Add a platform's entities for every room now and for every room added later."""
     manager = entry.runtime_data.manager
 
     @callback
-    def _add(controller: SensorController) -> None:
+    def _add(controller: RoomController) -> None:
         async_add_entities(factory(controller), config_subentry_id=controller.subentry_id)
 
     for controller in manager.controllers.values():
         _add(controller)
-    entry.async_on_unload(manager.async_add_sensor_listener(_add))
+    entry.async_on_unload(manager.async_add_room_listener(_add))

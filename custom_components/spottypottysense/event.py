@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import EVENT_PLAYBACK_FAILED, EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
-from .entity import SensorDeviceEntity, add_entities_per_sensor
+from .entity import RoomEntity, add_entities_per_room
 from .runtime import SpottyPottySenseConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -21,10 +21,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One event entity per room."""
-    add_entities_per_sensor(entry, async_add_entities, lambda c: [SessionEvent(c, "session")])
+    add_entities_per_room(entry, async_add_entities, lambda c: [SessionEvent(c, "session")])
 
 
-class SessionEvent(SensorDeviceEntity, EventEntity):
+class SessionEvent(RoomEntity, EventEntity):
     """Fires when a session starts or ends, or when Spotify could not be started."""
 
     _attr_event_types = [EVENT_SESSION_STARTED, EVENT_SESSION_ENDED, EVENT_PLAYBACK_FAILED]  # noqa: RUF012

@@ -19,8 +19,8 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from .engine import Session
 from .fade import fade_steps
+from .records import Session
 from .speaker import Speaker, SpeakerError, is_ours
 
 _LOGGER = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
-from .engine import Session, SessionRecord
+from .records import Session, SessionRecord
 
 DEFAULT_MAX_AGE: Final = timedelta(days=30)
 DEFAULT_MAX_COUNT: Final = 5000
@@ -125,9 +125,9 @@ class SessionHistory:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, sensor: str, record: SessionRecord) -> None:
-        """Keep an ended session of `sensor` in end order."""
-        entry = (sensor, record)
+    def add(self, room: str, record: SessionRecord) -> None:
+        """Keep an ended session of `room` in end order."""
+        entry = (room, record)
         if not self._entries or _end_key(self._entries[-1]) <= _end_key(entry):
             self._entries.append(entry)
         else:
@@ -146,18 +146,18 @@ class SessionHistory:
         del self._entries[:cut]
         return cut
 
-    def remove_sensor(self, sensor: str) -> None:
+    def remove_room(self, room: str) -> None:
         """Forget a deleted room's sessions."""
-        self._entries = [entry for entry in self._entries if entry[0] != sensor]
+        self._entries = [entry for entry in self._entries if entry[0] != room]
 
-    def records_of(self, sensor: str) -> list[SessionRecord]:
+    def records_of(self, room: str) -> list[SessionRecord]:
         """One room's sessions, oldest end first."""
-        return [record for name, record in self._entries if name == sensor]
+        return [record for name, record in self._entries if name == room]
 
-    def ended_since(self, sensor: str, since: datetime) -> list[SessionRecord]:
+    def ended_since(self, room: str, since: datetime) -> list[SessionRecord]:
         """One room's sessions that ended at or after `since` (found by binary search)."""
         start = bisect.bisect_left(self._entries, _aware(since), key=_ended)
-        return [record for name, record in self._entries[start:] if name == sensor]
+        return [record for name, record in self._entries[start:] if name == room]
 
     def snapshot(self) -> tuple[tuple[str, SessionRecord], ...]:
         """An immutable copy (records are frozen): safe to serialise in another thread."""
@@ -165,8 +165,8 @@ class SessionHistory:
 
 
 def history_to_stored(entries: Iterable[tuple[str, SessionRecord]]) -> list[dict[str, Any]]:
-    """The stored layout: one flat mapping per session, with its room as `sensor`."""
-    return [{"sensor": sensor, **record.to_dict()} for sensor, record in entries]
+    """The stored layout: one flat mapping per session, its room's id under the key `sensor`."""
+    return [{"sensor": room, **record.to_dict()} for room, record in entries]
 
 
 def history_from_stored(raw: object, now: datetime) -> tuple[SessionHistory, int, int]:
@@ -180,12 +180,12 @@ def history_from_stored(raw: object, now: datetime) -> tuple[SessionHistory, int
     skipped = 0
     for item in raw:
         try:
-            sensor = item["sensor"]
+            room = item["sensor"]  # the stored key; it names the room
             record = SessionRecord.from_dict({k: v for k, v in item.items() if k != "sensor"})
         except ValueError, KeyError, TypeError, AttributeError, OverflowError:
             skipped += 1
             continue
-        entries.append((str(sensor), record))
+        entries.append((str(room), record))
     history = SessionHistory(entries)
     return history, skipped, history.prune(now)
 

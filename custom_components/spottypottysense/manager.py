@@ -8,18 +8,18 @@ from datetime import datetime
 import logging
 from typing import Any
 
-from homeassistant.config_entries import ConfigSubentry
+from homeassistant.config_entries import ConfigEntry, ConfigSubentry
 from homeassistant.const import EVENT_CORE_CONFIG_UPDATE, EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_call_later, async_track_time_change
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_MOTION_SENSOR
-from .controller import SensorController
-from .engine import SensorState, SessionRecord
+from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_ROOM
+from .controller import RoomController
 from .history import SessionHistory, history_from_stored, history_to_stored
-from .runtime import SpottyPottySenseConfigEntry
+from .records import RoomState, SessionRecord
+from .room_host import MovableRoom
 from .spotify_api import SpotifyClient
 from .storage import SAVE_DELAY, SessionStore
 
@@ -30,16 +30,21 @@ class SessionManager:
     """Creates, updates and removes room controllers as subentries come and go, live."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: SpottyPottySenseConfigEntry, client: SpotifyClient
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry,
+        client: SpotifyClient,
+        account_device_id: str,
     ) -> None:
         self.hass = hass
         self.entry = entry
-        self.client = client
+        self._client = client
+        self._account_device_id = account_device_id
         self.store = SessionStore(hass, entry.entry_id)
-        self.controllers: dict[str, SensorController] = {}
+        self.controllers: dict[str, RoomController] = {}
         self.history = SessionHistory()
         self._stored_states: dict[str, Any] = {}
-        self._added_listeners: set[Callable[[SensorController], None]] = set()
+        self._added_listeners: set[Callable[[RoomController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
         self._unsub_save: CALLBACK_TYPE | None = None
         self._write_lock = asyncio.Lock()
@@ -49,7 +54,8 @@ class SessionManager:
     async def async_setup(self) -> None:
         """Load the store, create a controller per subentry and follow subentry changes."""
         data = await self.store.async_load_safely()
-        self._stored_states = _dict_or_empty(data.get("sensors"), "sensors")
+        # The store keeps the rooms' states under "sensors" (its layout predates "room").
+        self._stored_states = _dict_or_empty(data.get("sensors"), "room states")
         raw = [data.pop("sessions", None)]
         del data
         if raw[0] is not None and not isinstance(raw[0], list):
@@ -61,11 +67,11 @@ class SessionManager:
         )
         if skipped:
             _LOGGER.warning("Skipped %d unreadable stored sessions", skipped)
-        for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR):
+        for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM):
             self._create(subentry)
         if skipped or pruned:
             self.schedule_save()  # write the smaller history back, once
-        self.entry.async_on_unload(self.entry.add_update_listener(_async_entry_updated))
+        self.entry.async_on_unload(self.entry.add_update_listener(self._async_entry_updated))
         self._track_midnight()
         self.entry.async_on_unload(
             self.hass.bus.async_listen(EVENT_CORE_CONFIG_UPDATE, self._on_core_config_update)
@@ -99,6 +105,35 @@ class SessionManager:
         for controller in self.controllers.values():
             controller.async_start()
 
+    async def _async_entry_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Subentry added/changed/removed (or a token refresh): apply live, never reload."""
+        self.async_reconcile()
+
+    # ---- what a room asks of its account (RoomHost) -------------------------------------------
+
+    @property
+    def entry_id(self) -> str:
+        """The account's config entry id."""
+        return self.entry.entry_id
+
+    @property
+    def client(self) -> SpotifyClient:
+        """The account's Spotify Web API client."""
+        return self._client
+
+    @property
+    def account_device_id(self) -> str:
+        """The account's service device, which the rooms' devices hang off."""
+        return self._account_device_id
+
+    def start_reauth(self) -> None:
+        """The account needs signing in again."""
+        self.entry.async_start_reauth(self.hass)
+
+    def ended_since(self, room_id: str, since: datetime) -> list[SessionRecord]:
+        """Sessions of `room_id` that ended at or after `since`."""
+        return self.history.ended_since(room_id, since)
+
     @property
     def unloaded(self) -> bool:
         """The entry unloaded: the store is written for good, nothing is saved any more."""
@@ -122,15 +157,15 @@ class SessionManager:
 
     # ---- subentries -------------------------------------------------------------------------
 
-    def _create(self, subentry: ConfigSubentry) -> SensorController | None:
+    def _create(self, subentry: ConfigSubentry) -> RoomController | None:
         state = None
         if (raw := self._stored_states.get(subentry.subentry_id)) is not None:
             try:
-                state = SensorState.from_dict(raw)
+                state = RoomState.from_dict(raw)
             except ValueError, KeyError, TypeError, OverflowError:
                 _LOGGER.warning("Ignoring the unreadable stored state of %s", subentry.title)
         try:
-            controller = SensorController(self.hass, self, subentry, state)
+            controller = RoomController(self.hass, self, subentry, state)
         except ValueError:
             _LOGGER.exception("The options of %s cannot be used; reconfigure it", subentry.title)
             return None
@@ -142,13 +177,13 @@ class SessionManager:
         """Follow the entry's subentries: add new rooms, update changed ones, end removed ones."""
         current = {
             subentry.subentry_id: subentry
-            for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR)
+            for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM)
         }
         for subentry_id in list(self.controllers):
             if subentry_id not in current:
                 self.controllers.pop(subentry_id).async_remove()
                 self._stored_states.pop(subentry_id, None)
-                self.history.remove_sensor(subentry_id)
+                self.history.remove_room(subentry_id)
         for subentry_id, subentry in current.items():
             controller = self.controllers.get(subentry_id)
             if controller is None:
@@ -161,14 +196,12 @@ class SessionManager:
                 self._update_device_name(controller)
         self.schedule_save()
 
-    def _update_device_name(self, controller: SensorController) -> None:
+    def _update_device_name(self, controller: RoomController) -> None:
         if (device_id := controller.device_id) is not None:
             dr.async_get(self.hass).async_update_device(device_id, name=controller.name)
 
     @callback
-    def async_add_sensor_listener(
-        self, listener: Callable[[SensorController], None]
-    ) -> CALLBACK_TYPE:
+    def async_add_room_listener(self, listener: Callable[[RoomController], None]) -> CALLBACK_TYPE:
         """Platforms add entities for rooms added after setup through this."""
         self._added_listeners.add(listener)
         return lambda: self._added_listeners.discard(listener)
@@ -186,9 +219,7 @@ class SessionManager:
             },
         )
 
-    def owned_sessions_elsewhere(
-        self, room: SensorController, target_id: str
-    ) -> list[SensorController]:
+    def owned_sessions_elsewhere(self, room: object, target_id: str) -> list[MovableRoom]:
         """Other rooms whose owned session plays on another speaker (follow_me may take one)."""
         return [
             other
@@ -201,14 +232,14 @@ class SessionManager:
 
     # ---- history and storage ----------------------------------------------------------------
 
-    def records_for(self, subentry_id: str) -> list[SessionRecord]:
+    def records_for(self, room_id: str) -> list[SessionRecord]:
         """Ended sessions of one room, oldest end first."""
-        return self.history.records_of(subentry_id)
+        return self.history.records_of(room_id)
 
     @callback
-    def add_record(self, subentry_id: str, record: SessionRecord) -> None:
+    def add_record(self, room_id: str, record: SessionRecord) -> None:
         """Keep an ended session (30 days, at most 5,000 per account)."""
-        self.history.add(subentry_id, record)
+        self.history.add(room_id, record)
         self.history.prune(dt_util.utcnow())
         self.schedule_save()
 
@@ -280,8 +311,3 @@ def _dict_or_empty(value: Any, what: str) -> dict[str, Any]:
         _LOGGER.warning("Ignoring malformed stored %s", what)
         return {}
     return value
-
-
-async def _async_entry_updated(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> None:
-    """Subentry added/changed/removed (or a token refresh): apply live, never reload."""
-    entry.runtime_data.manager.async_reconcile()

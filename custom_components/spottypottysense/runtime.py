@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.config_entry_oauth2_flow import OAuth2Session
 
+from .manager import SessionManager
 from .spotify_api import SpotifyClient, SpotifyUser
-
-if TYPE_CHECKING:
-    from .manager import SessionManager
 
 
 @dataclass(slots=True)

@@ -17,9 +17,9 @@ from homeassistant.const import UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .controller import SensorController
+from .controller import RoomController
 from .engine import Status
-from .entity import SensorDeviceEntity, add_entities_per_sensor
+from .entity import RoomEntity, add_entities_per_room
 from .runtime import SpottyPottySenseConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -29,10 +29,10 @@ PARALLEL_UPDATES = 0
 class RoomSensorDescription(SensorEntityDescription):
     """How a room sensor reads its value from the controller."""
 
-    value: Callable[[SensorController], str | int | float | datetime | None]
+    value: Callable[[RoomController], str | int | float | datetime | None]
 
 
-def _session_started(controller: SensorController) -> datetime | None:
+def _session_started(controller: RoomController) -> datetime | None:
     session = controller.session
     return session.started if session is not None else None
 
@@ -71,19 +71,19 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Four sensors per room."""
-    add_entities_per_sensor(
+    add_entities_per_room(
         entry,
         async_add_entities,
         lambda c: [RoomSensor(c, description) for description in SENSORS],
     )
 
 
-class RoomSensor(SensorDeviceEntity, SensorEntity):
+class RoomSensor(RoomEntity, SensorEntity):
     """A value read from the room's controller whenever it changes."""
 
     entity_description: RoomSensorDescription
 
-    def __init__(self, controller: SensorController, description: RoomSensorDescription) -> None:
+    def __init__(self, controller: RoomController, description: RoomSensorDescription) -> None:
         super().__init__(controller, description.key)
         self.entity_description = description
 

@@ -36,7 +36,7 @@ from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
 from .const import DOMAIN
-from .controller import Outcome, SensorController
+from .controller import Outcome, RoomController
 from .history import select
 from .runtime import SpottyPottySenseConfigEntry
 
@@ -96,8 +96,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         if disabled:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key="sensor_disabled",
-                translation_placeholders={"sensors": ", ".join(disabled)},
+                translation_key="room_disabled",
+                translation_placeholders={"rooms": ", ".join(disabled)},
             )
         await _outcomes({c: c.start_session() for c in controllers})
 
@@ -129,9 +129,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         sessions: list[dict[str, Any]] = []
         for controller in controllers:
             device_id = controller.device_id  # one registry look-up per room, not per record
-            for record in select(
-                controller.manager.records_for(controller.subentry_id), start, end
-            ):
+            for record in select(controller.records(), start, end):
                 item = record.to_dict()
                 # The record's device is the Spotify speaker; device_id is the room's HA device.
                 item["spotify_device_id"] = item.pop("device_id")
@@ -162,7 +160,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     )
 
 
-async def _outcomes(calls: dict[SensorController, list[asyncio.Task[Outcome]]]) -> None:
+async def _outcomes(calls: dict[RoomController, list[asyncio.Task[Outcome]]]) -> None:
     """Wait for every room's speaker calls (bounded); raise the first failure, translated.
 
     Every room is waited for before raising, so one room's error never hides another's
@@ -198,7 +196,7 @@ async def _restricted_user(hass: HomeAssistant, call: ServiceCall) -> User | Non
 
 
 def _may(
-    hass: HomeAssistant, user: User, controller: SensorController, policy: str
+    hass: HomeAssistant, user: User, controller: RoomController, policy: str
 ) -> tuple[bool, str | None]:
     """Whether the user may act on the room, and the entity that decided it.
 
@@ -227,7 +225,7 @@ def _check_permission(
     hass: HomeAssistant,
     call: ServiceCall,
     user: User | None,
-    controllers: list[SensorController],
+    controllers: list[RoomController],
     policy: str,
 ) -> None:
     """Refuse the whole call with HA's Unauthorized if one targeted room is not allowed."""
@@ -239,19 +237,19 @@ def _check_permission(
             raise Unauthorized(context=call.context, entity_id=entity_id, permission=policy)
 
 
-async def _controlled(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
+async def _controlled(hass: HomeAssistant, call: ServiceCall) -> list[RoomController]:
     """The targeted rooms, if the caller may control every one of them."""
     controllers = _targeted(hass, call)
     _check_permission(hass, call, await _restricted_user(hass, call), controllers, POLICY_CONTROL)
     return controllers
 
 
-def _all_controllers(hass: HomeAssistant) -> list[SensorController]:
+def _all_controllers(hass: HomeAssistant) -> list[RoomController]:
     entries: list[SpottyPottySenseConfigEntry] = hass.config_entries.async_loaded_entries(DOMAIN)
     return [c for entry in entries for c in entry.runtime_data.manager.controllers.values()]
 
 
-def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
+def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[RoomController]:
     """Return the rooms an action targets (devices, their entities or areas); at least one."""
     selected = async_extract_referenced_entity_ids(hass, TargetSelection(call.data))
     device_ids = set(selected.referenced_devices)
@@ -260,7 +258,7 @@ def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
         if (entity := entity_registry.async_get(entity_id)) and entity.device_id:
             device_ids.add(entity.device_id)
     device_registry = dr.async_get(hass)
-    controllers: dict[str, SensorController] = {}
+    controllers: dict[str, RoomController] = {}
     for device_id in device_ids:
         device = device_registry.async_get(device_id)
         if device is None or device.config_subentry_id is None:
@@ -281,7 +279,7 @@ def _targeted(hass: HomeAssistant, call: ServiceCall) -> list[SensorController]:
     if not controllers:
         raise ServiceValidationError(
             translation_domain=DOMAIN,
-            translation_key="no_sensor_targeted",
+            translation_key="no_room_targeted",
             translation_placeholders={"target": _describe(call.data)},
         )
     return list(controllers.values())

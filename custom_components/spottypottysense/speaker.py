@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol
 
-from .engine import Session, SessionRecord, StartPlayback, is_still_ours
+from .decisions import StartPlayback
+from .records import Session, SessionRecord, is_still_ours
 
 
 class SpeakerKind(StrEnum):

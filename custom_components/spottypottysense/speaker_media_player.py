@@ -39,7 +39,7 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 import voluptuous as vol
 
-from .engine import SessionRecord
+from .records import SessionRecord
 from .speaker import (
     EndOutcome,
     NowPlaying,

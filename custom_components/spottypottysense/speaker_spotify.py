@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 import logging
 from typing import Any, ClassVar
 
-from .engine import SessionRecord
+from .records import SessionRecord
 from .speaker import (
     EndOutcome,
     FoundSpeaker,

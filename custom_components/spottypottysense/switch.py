@@ -9,7 +9,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import SensorDeviceEntity, add_entities_per_sensor
+from .entity import RoomEntity, add_entities_per_room
 from .runtime import SpottyPottySenseConfigEntry
 
 PARALLEL_UPDATES = 0
@@ -21,10 +21,10 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One switch per room."""
-    add_entities_per_sensor(entry, async_add_entities, lambda c: [EnabledSwitch(c, "enabled")])
+    add_entities_per_room(entry, async_add_entities, lambda c: [EnabledSwitch(c, "enabled")])
 
 
-class EnabledSwitch(SensorDeviceEntity, SwitchEntity):
+class EnabledSwitch(RoomEntity, SwitchEntity):
     """Whether motion in this room may start music (kept across restarts in the store)."""
 
     _attr_entity_category = EntityCategory.CONFIG

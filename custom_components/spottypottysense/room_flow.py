@@ -1,4 +1,4 @@
-"""Subentry flow: one motion sensor (room) of a Spotify account, added or reconfigured in the UI."""
+"""Subentry flow: one room of a Spotify account, added or reconfigured in the UI."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ from .speaker_factory import speaker_kind
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
 from .spotify_uri import normalize_source
 
-# The number fields' bounds: the form's selectors show them, validate_sensor_input enforces them.
+# The number fields' bounds: the form's selectors show them, validate_room_input enforces them.
 NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     CONF_VOLUME: (0, 100),
     CONF_QUIET_VOLUME: (0, 100),
@@ -186,7 +186,7 @@ def _whole_number(value: float, bounds: tuple[int, int]) -> int | None:
 
 
 def _motion_entities(hass: HomeAssistant, chosen: list[str]) -> tuple[list[str], str | None]:
-    """The chosen entities as entity ids, and the error key if one is missing or not a sensor.
+    """The chosen entities as entity ids, and the error key if one is missing or not fit.
 
     An entity counts as existing if it has a state or a registry entry (an unavailable sensor
     is fine); the entity selector also sends registry ids, resolved here to entity ids.
@@ -208,7 +208,7 @@ def _motion_entities(hass: HomeAssistant, chosen: list[str]) -> tuple[list[str],
     return list(dict.fromkeys(entity_ids)), None
 
 
-def validate_sensor_input(
+def validate_room_input(
     hass: HomeAssistant,
     user_input: dict[str, Any],
     devices: dict[str, SpotifyDevice],
@@ -315,7 +315,7 @@ def _parse_time(value: str) -> str:
     return parsed.isoformat() if (parsed := dt_util.parse_time(value)) is not None else value
 
 
-class MotionSensorSubentryFlow(ConfigSubentryFlow):
+class RoomSubentryFlow(ConfigSubentryFlow):
     """Add or reconfigure a room: motion entities, speaker, what to play, timing, quiet hours."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -339,15 +339,15 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """The room's options, playing on a Spotify Connect device."""
-        return await self._async_step_sensor(user_input, SpeakerKind.SPOTIFY)
+        return await self._async_step_room(user_input, SpeakerKind.SPOTIFY)
 
     async def async_step_media_player(
         self, user_input: dict[str, Any] | None = None
     ) -> SubentryFlowResult:
         """The room's options, playing on a Home Assistant media player."""
-        return await self._async_step_sensor(user_input, SpeakerKind.MEDIA_PLAYER)
+        return await self._async_step_room(user_input, SpeakerKind.MEDIA_PLAYER)
 
-    async def _async_step_sensor(
+    async def _async_step_room(
         self, user_input: dict[str, Any] | None, kind: SpeakerKind
     ) -> SubentryFlowResult:
         entry: SpottyPottySenseConfigEntry = self._get_entry()
@@ -375,7 +375,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
                 suggested.pop(key, None)
         if user_input is not None:
             flat = flattened(user_input)
-            data, errors = validate_sensor_input(self.hass, flat, by_id, saved, kind=kind)
+            data, errors = validate_room_input(self.hass, flat, by_id, saved, kind=kind)
             errors.update(validate_speaker_entities(self.hass, data, kind))
             if not errors:
                 if reconfiguring:
@@ -414,7 +414,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
         *,
         quiet_open: bool,
     ) -> vol.Schema:
-        """Name and sensors on top; Speaker and music, Timing and Quiet hours in sections."""
+        """Name and motion sensors on top; Speaker and music, Timing and Quiet hours in sections."""
         speaker: dict[vol.Marker, Any]
         if kind is SpeakerKind.SPOTIFY:
             device_options = _device_options(
@@ -422,7 +422,7 @@ class MotionSensorSubentryFlow(ConfigSubentryFlow):
             )
             speaker = {
                 # Optional for the form only: a required dropdown preselects its first speaker,
-                # and the user must choose (validate_sensor_input refuses no choice).
+                # and the user must choose (validate_room_input refuses no choice).
                 vol.Optional(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
                     selector.SelectSelectorConfig(
                         options=device_options, mode=selector.SelectSelectorMode.DROPDOWN

@@ -12,7 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME
 from tests.fake_spotify import FakeSpotify
 from tests.media_players import BASIC, FakePlayers
-from tests.test_sensor_flow import (
+from tests.test_room_flow import (
     errors_of,
     fields,
     selector_config,

@@ -15,15 +15,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.spottypottysense.const import SUBENTRY_TYPE_MOTION_SENSOR
-from custom_components.spottypottysense.sensor_flow import (
+from custom_components.spottypottysense.const import SUBENTRY_TYPE_ROOM
+from custom_components.spottypottysense.room_flow import (
     SECTIONS,
     HourMinuteSelector,
     errors_by_section,
     flattened,
     sectioned,
 )
-from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, sensor_data
+from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, SPEAKER_NAME, room_data
 from tests.fake_spotify import FakePlaylist, FakeSpotify
 
 MORNING_ID = "37i9dQZF1DXcBWIGoYBM5M"
@@ -106,7 +106,7 @@ async def start_add(
 ) -> FlowResult:
     """Click "Add motion sensor" on the account, then the kind of speaker."""
     result = await hass.config_entries.subentries.async_init(
-        (entry.entry_id, SUBENTRY_TYPE_MOTION_SENSOR), context={"source": "user"}
+        (entry.entry_id, SUBENTRY_TYPE_ROOM), context={"source": "user"}
     )
     return await choose(hass, result, kind)
 
@@ -176,14 +176,14 @@ def errors_of(result: FlowResult) -> dict[str, str]:
     return {key: error for key, error in (result["errors"] or {}).items() if key not in SECTIONS}
 
 
-def sensors_of(entry: MockConfigEntry) -> list[ConfigSubentry]:
+def rooms_of(entry: MockConfigEntry) -> list[ConfigSubentry]:
     """The rooms of the account."""
-    return list(entry.get_subentries_of_type(SUBENTRY_TYPE_MOTION_SENSOR))
+    return list(entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM))
 
 
 def subentry_id(entry: MockConfigEntry, title: str) -> str:
     """The id of the room with this name."""
-    return next(sub.subentry_id for sub in sensors_of(entry) if sub.title == title)
+    return next(sub.subentry_id for sub in rooms_of(entry) if sub.title == title)
 
 
 # ---- adding a room ----------------------------------------------------------------------------
@@ -234,7 +234,7 @@ async def test_form_offers_live_speakers_and_playlists(
     }
 
 
-async def test_add_sensor_with_every_option(
+async def test_add_room_with_every_option(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     result = await start_add(hass, loaded_entry)
@@ -242,8 +242,8 @@ async def test_add_sensor_with_every_option(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Kitchen"
-    kitchen = next(sub for sub in sensors_of(loaded_entry) if sub.title == "Kitchen")
-    assert kitchen.subentry_type == SUBENTRY_TYPE_MOTION_SENSOR
+    kitchen = next(sub for sub in rooms_of(loaded_entry) if sub.title == "Kitchen")
+    assert kitchen.subentry_type == SUBENTRY_TYPE_ROOM
     assert dict(kitchen.data) == {
         "motion_entities": [MOTION, DOOR],
         "spotify_device_id": "phone",
@@ -275,7 +275,7 @@ async def test_add_sensor_with_every_option(
     )
 
 
-async def test_add_sensor_with_only_what_is_required(
+async def test_add_room_with_only_what_is_required(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     """Nothing to play means "resume what played last"; unset options are stored as None."""
@@ -302,7 +302,7 @@ async def test_add_sensor_with_only_what_is_required(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hall"
     assert result["data"] == {
-        **sensor_data(motion_entities=[DOOR], source=""),
+        **room_data(motion_entities=[DOOR], source=""),
         **LATER_DEFAULTS,
         "wake_entity": None,
         "volume": None,
@@ -374,12 +374,12 @@ async def test_invalid_input_is_shown_on_its_field(
 
     assert errors_of(result) == errors
     assert result["step_id"] == "spotify"
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
     # The form comes back as the user filled it in, and can be corrected.
     assert suggested(result) == user_input
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom", "Kitchen"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom", "Kitchen"]
 
 
 NUMBER_FIELDS = [
@@ -402,7 +402,7 @@ async def test_nan_in_a_number_field_is_shown_on_it(
     result = await submit(hass, result, form_input(**{field: "NaN"}))  # as the API may send it
 
     assert errors_of(result) == {field: "invalid_number"}
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -422,7 +422,7 @@ async def test_infinite_or_huge_numbers_are_refused_on_their_field(
 
     assert set(refused.value.schema_errors) == {"base"}
     assert str(refused.value).endswith(f".{field}'")
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
@@ -476,7 +476,7 @@ async def test_speaker_gone_before_submitting(
     result = await submit(hass, result, form_input())
 
     assert errors_of(result) == {"spotify_device_id": "device_missing"}
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
     assert field_options(result, "spotify_device_id") == [
         {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (Speaker)"}
     ]
@@ -511,7 +511,7 @@ async def test_spotify_unreachable(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
 
 
 async def test_spotify_unreachable_when_submitting(
@@ -524,7 +524,7 @@ async def test_spotify_unreachable_when_submitting(
 
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "cannot_connect"
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
 
 
 # ---- reconfiguring a room ---------------------------------------------------------------------
@@ -537,7 +537,7 @@ async def test_reconfigure_form_shows_saved_options(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "spotify"
-    saved = {**sensor_data(), **LATER_DEFAULTS}
+    saved = {**room_data(), **LATER_DEFAULTS}
     del saved["spotify_device_name"]  # not a field: it follows the chosen speaker
     assert suggested(result) == {"name": "Bathroom", **saved}
     # The saved speaker is online: listed once, by its live name.
@@ -574,7 +574,7 @@ async def test_reconfigure_keeps_an_offline_speaker(
     subentry = loaded_entry.subentries[bathroom]
     assert subentry.title == "Guest bathroom"
     assert dict(subentry.data) == {
-        **sensor_data(timeout_minutes=1, volume=20),
+        **room_data(timeout_minutes=1, volume=20),
         **LATER_DEFAULTS,
         "wake_entity": None,
         "quiet_start": None,
@@ -761,7 +761,7 @@ async def test_the_speaker_is_not_chosen_for_the_user(
     del user_input["spotify_device_id"]
     result = await submit(hass, result, user_input)
     assert errors_of(result) == {"spotify_device_id": "device_required"}
-    assert [sub.title for sub in sensors_of(loaded_entry)] == ["Bathroom"]
+    assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
 
 
 async def test_volumes_are_boxes_that_may_stay_empty(

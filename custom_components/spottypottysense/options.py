@@ -1,0 +1,191 @@
+"""A room's settings, parsed and checked from its subentry data (pure, no HA imports).
+
+The form stores flat values (`const.py` names the keys); `RoomOptions.from_data` turns them into
+typed settings once, so the engine never sees a string, a NaN or a volume of 150.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any, Final
+
+from .parsing import (
+    MAX_OPTION_MINUTES,
+    parse_days,
+    parse_flag,
+    parse_number,
+    parse_time_value,
+    parse_volume,
+)
+from .quiet_hours import QuietHours, QuietMode
+from .records import Session
+
+DEFAULT_SHUFFLE: Final = True
+DEFAULT_TIMEOUT: Final = timedelta(minutes=5)
+DEFAULT_COOLDOWN: Final = timedelta(minutes=2)
+DEFAULT_MIN_PRESENCE: Final = timedelta(0)
+DEFAULT_MAX_SESSION: Final = timedelta(minutes=180)
+DEFAULT_ONLY_WHEN_IDLE: Final = True
+DEFAULT_FOLLOW_ME: Final = False
+MAX_RESUME_WINDOW: Final = timedelta(minutes=120)
+MAX_FADE_OUT: Final = timedelta(seconds=30)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomOptions:
+    """One room's settings (parsed from its subentry data)."""
+
+    source: str | None = None
+    volume: int | None = None
+    shuffle: bool = DEFAULT_SHUFFLE
+    timeout: timedelta = DEFAULT_TIMEOUT
+    cooldown: timedelta = DEFAULT_COOLDOWN
+    min_presence: timedelta = DEFAULT_MIN_PRESENCE
+    max_session: timedelta = DEFAULT_MAX_SESSION
+    quiet_hours: QuietHours | None = None
+    only_when_idle: bool = DEFAULT_ONLY_WHEN_IDLE
+    follow_me: bool = DEFAULT_FOLLOW_ME
+    resume_window: timedelta = timedelta(0)  # 0: every session starts the source afresh
+    fade_out: timedelta = timedelta(0)  # 0: pause at once
+    time_zone: tzinfo = UTC
+
+    def __post_init__(self) -> None:
+        volume = self.volume
+        if volume is not None and (
+            isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 100
+        ):
+            raise ValueError(f"volume must be 0-100, not {self.volume}")
+        if self.timeout <= timedelta(0):
+            raise ValueError("timeout must be positive")
+        if self.max_session <= timedelta(0):
+            raise ValueError("max_session must be positive")
+        if self.cooldown < timedelta(0) or self.min_presence < timedelta(0):
+            raise ValueError("cooldown and min_presence cannot be negative")
+        if not timedelta(0) <= self.resume_window <= MAX_RESUME_WINDOW:
+            raise ValueError(f"resume_window must be 0-{MAX_RESUME_WINDOW}")
+        if not timedelta(0) <= self.fade_out <= MAX_FADE_OUT:
+            raise ValueError(f"fade_out must be 0-{MAX_FADE_OUT}")
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], time_zone: tzinfo) -> RoomOptions:
+        """Parse a subentry's flat data; missing keys take their defaults.
+
+        Raises ValueError for values that don't parse (also for enabled quiet hours without
+        start/end, or low_volume quiet hours without a volume).
+        """
+        source = data.get("source")
+        if source is not None and not isinstance(source, str):
+            raise ValueError(f"source: expected a URI string, not {source!r}")
+
+        def minutes(
+            key: str, default: timedelta, minimum: float, maximum: float = MAX_OPTION_MINUTES
+        ) -> timedelta:
+            value = data.get(key)
+            if value is None:
+                return default
+            return timedelta(minutes=parse_number(key, value, minimum=minimum, maximum=maximum))
+
+        fade_out = data.get("fade_out_seconds")
+
+        min_presence = data.get("min_presence_seconds")
+        quiet: QuietHours | None = None
+        if parse_flag("quiet_hours_enabled", data.get("quiet_hours_enabled"), False):
+            if data.get("quiet_start") in (None, "") or data.get("quiet_end") in (None, ""):
+                raise ValueError("quiet hours need quiet_start and quiet_end")
+            try:
+                mode = QuietMode(data.get("quiet_mode") or QuietMode.BLOCK)
+            except ValueError:
+                raise ValueError(f"quiet_mode: unknown mode {data.get('quiet_mode')!r}") from None
+            quiet = QuietHours(
+                start=parse_time_value("quiet_start", data["quiet_start"]),
+                end=parse_time_value("quiet_end", data["quiet_end"]),
+                days=parse_days(data.get("quiet_days")),
+                mode=mode,
+                volume=parse_volume("quiet_volume", data.get("quiet_volume")),
+            )
+        if source is not None:
+            source = source.strip() or None
+        return cls(
+            source=source,
+            volume=parse_volume("volume", data.get("volume")),
+            shuffle=parse_flag("shuffle", data.get("shuffle"), DEFAULT_SHUFFLE),
+            timeout=minutes("timeout_minutes", DEFAULT_TIMEOUT, minimum=1 / 60),
+            cooldown=minutes("cooldown_minutes", DEFAULT_COOLDOWN, minimum=0),
+            min_presence=(
+                DEFAULT_MIN_PRESENCE
+                if min_presence is None
+                else timedelta(
+                    seconds=parse_number(
+                        "min_presence_seconds",
+                        min_presence,
+                        minimum=0,
+                        maximum=MAX_OPTION_MINUTES * 60,
+                    )
+                )
+            ),
+            max_session=minutes("max_session_minutes", DEFAULT_MAX_SESSION, minimum=1 / 60),
+            quiet_hours=quiet,
+            only_when_idle=parse_flag(
+                "only_when_idle", data.get("only_when_idle"), DEFAULT_ONLY_WHEN_IDLE
+            ),
+            follow_me=parse_flag("follow_me", data.get("follow_me"), DEFAULT_FOLLOW_ME),
+            resume_window=minutes(
+                "resume_minutes",
+                timedelta(0),
+                minimum=0,
+                maximum=MAX_RESUME_WINDOW.total_seconds() / 60,
+            ),
+            fade_out=(
+                timedelta(0)
+                if fade_out is None
+                else timedelta(
+                    seconds=parse_number(
+                        "fade_out_seconds",
+                        fade_out,
+                        minimum=0,
+                        maximum=MAX_FADE_OUT.total_seconds(),
+                    )
+                )
+            ),
+            time_zone=time_zone,
+        )
+
+    def quiet_active(self, now: datetime) -> bool:
+        """Whether quiet hours (any mode) apply at `now`."""
+        return self.quiet_hours is not None and self.quiet_hours.is_active(now, self.time_zone)
+
+    def blocking_quiet_active(self, now: datetime) -> bool:
+        """Whether quiet hours in block mode apply at `now`."""
+        quiet = self.quiet_hours
+        return (
+            quiet is not None
+            and quiet.mode is QuietMode.BLOCK
+            and quiet.is_active(now, self.time_zone)
+        )
+
+    def start_volume(self, now: datetime) -> int | None:
+        """Volume for a start at `now`: the quiet volume inside low-volume quiet hours."""
+        quiet = self.quiet_hours
+        if quiet is not None and quiet.mode is QuietMode.LOW_VOLUME and self.quiet_active(now):
+            return quiet.volume
+        return self.volume
+
+    def deadline(self, session: Session) -> datetime | None:
+        """When `session` times out: presence ended + timeout (None while presence is on)."""
+        if session.presence_ended is None:
+            return None
+        return session.presence_ended + self.timeout
+
+    def max_end(self, session: Session) -> datetime:
+        """When `session` ends at the latest (a stuck motion sensor)."""
+        return session.started + self.max_session
+
+    def stops_at(self, session: Session) -> datetime:
+        """The end of the fade while fading, else the earlier of deadline and max end."""
+        if session.fade_ends is not None:
+            return session.fade_ends
+        deadline = self.deadline(session)
+        max_end = self.max_end(session)
+        return max_end if deadline is None else min(deadline, max_end)
