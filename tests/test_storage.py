@@ -121,18 +121,37 @@ async def _one_session(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> N
 # --- writing ----------------------------------------------------------------------------------
 
 
+async def test_a_start_is_written_before_the_play_and_again_with_its_outcome(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Write before you act: a crash right after the play finds the session on disk."""
+    assert _writes(loaded_entry) == 0
+    await _set(hass, MOTION, "on")
+    # One write before the play (start in flight, with its speaker and source), one with the
+    # outcome; not the 10 s delayed write a crash would lose.
+    assert _writes(loaded_entry) == 2
+    session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
+    assert session["owned"] is True
+    assert session["device_id"] == SPEAKER_ID
+    assert session["context_uri"] == PLAYLIST
+
+
 async def test_open_session_is_written_at_unload(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
     await _set(hass, MOTION, "on")
-    assert _key(loaded_entry) not in hass_storage  # the delayed write has not happened yet
+    await _set(hass, MOTION, "off")
+    await _set(hass, MOTION, "on")
+    written = _writes(loaded_entry)  # the start's own writes; the motion waits for the delay
 
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
 
+    assert _writes(loaded_entry) == written + 1
     state = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]
     assert state["enabled"] is True
     assert state["presence"] is True
     assert state["session"]["owned"] is True
+    assert state["session"]["motion_count"] == 2
     assert state["session"]["device_id"] == SPEAKER_ID
     assert state["session"]["context_uri"] == PLAYLIST
 
@@ -143,21 +162,23 @@ async def test_bursts_of_motion_are_written_once_after_the_delay(
     loaded_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    assert _writes(loaded_entry) == 0
-    for _ in range(10):
+    await _set(hass, MOTION, "on")
+    await _set(hass, MOTION, "off")
+    started = _writes(loaded_entry)  # the start writes at once (before and after its play)
+    for _ in range(9):
         await _set(hass, MOTION, "on")
         await _set(hass, MOTION, "off")
         await _advance(hass, freezer, timedelta(milliseconds=500))
-    assert _writes(loaded_entry) == 0
+    assert _writes(loaded_entry) == started
 
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    assert _writes(loaded_entry) == 1
+    assert _writes(loaded_entry) == started + 1
     session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
     assert session["motion_count"] == 10
 
     # Nothing changes while the session waits for its deadline: no further writes.
     await _advance(hass, freezer, timedelta(minutes=2))
-    assert _writes(loaded_entry) == 1
+    assert _writes(loaded_entry) == started + 1
 
 
 async def test_pending_changes_are_written_when_home_assistant_stops(
@@ -165,11 +186,15 @@ async def test_pending_changes_are_written_when_home_assistant_stops(
 ) -> None:
     """HA does not unload entries when it stops; its final write saves what is pending."""
     await _set(hass, MOTION, "on")
-    assert _key(loaded_entry) not in hass_storage
+    await _set(hass, MOTION, "off")
+    await _set(hass, MOTION, "on")
+    session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
+    assert session["motion_count"] == 1  # the second motion waits for the delayed write
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
     assert session["owned"] is True
+    assert session["motion_count"] == 2
 
 
 async def test_ended_session_is_written(

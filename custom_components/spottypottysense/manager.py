@@ -249,6 +249,13 @@ class SessionManager:
         if self._unsub_save is None and not self._unloaded:
             self._unsub_save = async_call_later(self.hass, SAVE_DELAY, self._on_save_due)
 
+    async def async_save_now(self) -> None:
+        """Write now what a start must find after a crash; a pending delayed save is folded in."""
+        if self._unloaded:
+            return
+        self._cancel_save()
+        await self._async_write()
+
     def _cancel_save(self) -> None:
         if self._unsub_save is not None:
             self._unsub_save()

@@ -22,6 +22,7 @@ from .parsing import (
     parse_optional_bool,
     parse_optional_datetime,
     parse_optional_str,
+    parse_optional_volume,
     parse_str,
 )
 
@@ -67,6 +68,9 @@ class Session:
     # While the volume fades out before the pause: when the fade ends, and why it began.
     fade_ends: datetime | None = None
     fade_reason: EndReason | None = None
+    # The speaker's volume before the fade, written before the first step lowers it, so that
+    # an end after a restart or an unload can still put it back.
+    fade_from: int | None = None
 
     @property
     def fading(self) -> bool:
@@ -88,6 +92,8 @@ class Session:
         if self.fade_ends is not None:
             data["fade_ends"] = self.fade_ends.isoformat()
             data["fade_reason"] = None if self.fade_reason is None else str(self.fade_reason)
+            if self.fade_from is not None:
+                data["fade_from"] = self.fade_from
         return data
 
     @classmethod
@@ -107,6 +113,7 @@ class Session:
                 context_uri=parse_optional_str(data.get("context_uri")),
                 fade_ends=parse_optional_datetime(data.get("fade_ends")),
                 fade_reason=_parse_optional_reason(data.get("fade_reason")),
+                fade_from=parse_optional_volume(data.get("fade_from")),
             )
         except (KeyError, TypeError) as err:
             raise ValueError(f"bad session data: {err!r}") from err
