@@ -9,7 +9,7 @@ moves), then drops HA's entry, puts the store back as it was at the crash and se
 from __future__ import annotations
 
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -21,46 +21,15 @@ from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify, RecordedRequest
 from tests.helpers import advance, set_motion
+from tests.two_rooms import (  # noqa: F401 - the fixtures are used by name
+    KITCHEN_MOTION,
+    KITCHEN_SPEAKER,
+    clock,
+    kitchen,
+    loaded_entry,
+)
 
-START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-KITCHEN_MOTION = "binary_sensor.kitchen_motion"
-KITCHEN_SPEAKER = "kitchen-speaker"
 TIMEOUT = timedelta(minutes=5)
-
-
-@pytest.fixture
-def clock(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    freezer.move_to(START)
-    return freezer
-
-
-@pytest.fixture
-async def loaded_entry(
-    clock: FrozenDateTimeFactory,
-    hass: HomeAssistant,
-    setup_credentials: None,
-    speaker: FakeSpotify,
-    config_entry: MockConfigEntry,
-) -> MockConfigEntry:
-    speaker.add_device(KITCHEN_SPEAKER, "Kitchen speaker")
-    hass.states.async_set(MOTION, "off", {"device_class": "motion"})
-    hass.states.async_set(KITCHEN_MOTION, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
-
-
-def kitchen(**options: Any) -> dict[str, Any]:
-    return {
-        "title": "Kitchen",
-        "data": room_data(
-            motion_entities=[KITCHEN_MOTION],
-            spotify_device_id=KITCHEN_SPEAKER,
-            spotify_device_name="Kitchen speaker",
-            **options,
-        ),
-    }
 
 
 class Disk:

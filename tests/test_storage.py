@@ -382,37 +382,40 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
     ],
 )
 @pytest.mark.parametrize(
-    ("bad_state", "warning"),
+    ("bad_state", "warning", "switch"),
     [
-        pytest.param({"enabled": "no"}, "unreadable stored state of Bathroom", id="bad_bool"),
+        pytest.param({"enabled": "no"}, "fields: enabled", "on", id="bad_bool"),
         pytest.param(
             {"enabled": False, "cooldown_until": "yesterday"},
-            "unreadable stored state of Bathroom",
+            "fields: cooldown_until",
+            "off",
             id="bad_time",
         ),
         pytest.param(
             {"enabled": False, "cooldown_until": "2026-01-01T10:00:00"},
-            "unreadable stored state of Bathroom",
+            "fields: cooldown_until",
+            "off",
             id="naive_time",
         ),
         pytest.param(
             {"enabled": False, "session": {"session_id": 7}},
-            "unreadable stored state of Bathroom",
+            "fields: session",
+            "off",
             id="bad_session",
         ),
         pytest.param(
-            {"enabled": False, "session": ["x"]},
-            "unreadable stored state of Bathroom",
-            id="session_not_a_dict",
+            {"enabled": False, "session": ["x"]}, "fields: session", "off", id="session_not_a_dict"
         ),
         pytest.param(
             {"enabled": False, "last_skip_reason": "bored"},
-            "unreadable stored state of Bathroom",
+            "fields: last_skip_reason",
+            "off",
             id="unknown_enum",
         ),
         pytest.param(
             {"enabled": False, "last_motion": "9999-12-31T23:00:00-05:00"},
-            "unreadable stored state of Bathroom",
+            "fields: last_motion",
+            "off",
             id="out_of_range_time",
         ),
         pytest.param(
@@ -424,13 +427,14 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
                     "motion_count": 2**64 - 1,  # would fail a later save (64-bit JSON limit)
                 },
             },
-            "unreadable stored state of Bathroom",
+            "fields: session.motion_count",
+            "off",
             id="huge_count",
         ),
-        pytest.param("on", "unreadable stored state of Bathroom", id="state_not_a_dict"),
+        pytest.param("on", "unreadable stored state of Bathroom", "on", id="state_not_a_dict"),
     ],
 )
-async def test_bad_room_state_is_dropped_and_good_data_kept(
+async def test_a_bad_stored_field_costs_that_field_only(
     hass: HomeAssistant,
     setup_credentials: None,
     speaker: FakeSpotify,
@@ -439,6 +443,7 @@ async def test_bad_room_state_is_dropped_and_good_data_kept(
     caplog: pytest.LogCaptureFixture,
     bad_state: Any,
     warning: str,
+    switch: str,
 ) -> None:
     bathroom, kitchen = _subentry_id(config_entry), _subentry_id(config_entry, "Kitchen")
     now = dt_util.utcnow()
@@ -452,13 +457,11 @@ async def test_bad_room_state_is_dropped_and_good_data_kept(
     )
     await _set_up(hass, config_entry)
     assert warning in caplog.text
-    # The bad room starts fresh (switch on), the good room and the history are kept.
-    assert hass.states.get(SWITCH).state == "on"
-    assert hass.states.get(STATUS).state == "idle"
+    # The bad field takes its default; the room's other fields, the other room and the
+    # history are kept.
+    assert hass.states.get(SWITCH).state == switch
     assert hass.states.get(KITCHEN_SWITCH).state == "off"
-    assert await _session_ids(hass) == ["good"]
-    await _set(hass, MOTION, "on")
-    assert hass.states.get(STATUS).state == "playing"
+    assert "good" in await _session_ids(hass)  # (a kept open session ends and joins it)
 
 
 async def test_room_states_not_a_mapping_keep_the_history(
@@ -667,3 +670,73 @@ async def test_sessions_of_a_deleted_room_are_dropped(
     data = _written(hass_storage, loaded_entry)
     assert data["sessions"] == []
     assert sid not in data["sensors"]
+
+
+async def test_a_bad_field_never_costs_the_open_session_snooze_or_cooldown(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A resume position Spotify once reported as 2,000,000,000 ms, from an older version."""
+    bathroom = _subentry_id(config_entry)
+    now = dt_util.utcnow()
+    speaker.user_play(PLAYLIST, device_id=SPEAKER_ID)
+    _store(
+        hass_storage,
+        config_entry,
+        {
+            "sensors": {
+                bathroom: {
+                    "snoozed_until": (now + timedelta(hours=1)).isoformat(),
+                    "session": {
+                        "session_id": "open",
+                        "started": (now - timedelta(minutes=1)).isoformat(),
+                        "owned": True,
+                        "device_id": SPEAKER_ID,
+                        "context_uri": PLAYLIST,
+                        "presence_ended": now.isoformat(),
+                    },
+                    "resume": {
+                        "session_id": "old",
+                        "ended": now.isoformat(),
+                        "source": PLAYLIST,
+                        "item_uri": "spotify:track:x",
+                        "position_ms": 2_000_000_000,
+                    },
+                }
+            },
+            "sessions": [],
+        },
+    )
+    await _set_up(hass, config_entry)
+    assert "fields: resume" in caplog.text
+    # The open session is still ours: it ends (and pauses) at its own deadline.
+    assert hass.states.get(STATUS).state == "playing"
+    assert speaker.playback is not None
+    assert speaker.playback.is_playing
+
+
+@pytest.mark.parametrize(
+    "rooms", [[{"title": "Bathroom", "data": room_data(resume_minutes=10)}]]
+)
+async def test_a_position_spotify_reports_out_of_range_is_checked_at_the_door(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What we write we can read back: the room keeps its snooze across the reload."""
+    await _set(hass, MOTION, "on")
+    await _set(hass, MOTION, "off")
+    speaker.user_listened(2_000_000_000)
+    await _advance(hass, freezer, timedelta(minutes=5))
+    (controller,) = loaded_entry.runtime_data.manager.controllers.values()
+    controller.snooze(timedelta(hours=1))
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "unreadable" not in caplog.text
+    assert hass.states.get(STATUS).state == "snoozed"

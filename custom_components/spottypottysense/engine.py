@@ -35,7 +35,7 @@ from .decisions import (
     StartPlayback,
 )
 from .options import RoomOptions
-from .parsing import to_utc
+from .parsing import MAX_COUNT, to_utc
 from .quiet_hours import QuietMode
 from .records import EndReason, ResumePoint, RoomState, Session, SessionRecord, SkipReason
 
@@ -380,7 +380,8 @@ class RoomEngine:
         point = self.state.resume
         if point is None or point.session_id != session_id or item_uri is None:
             return
-        position = 0 if position_ms is None or position_ms < 0 else position_ms
+        # Checked as the loader checks it: what is written can always be read back.
+        position = position_ms if position_ms is not None and 0 <= position_ms <= MAX_COUNT else 0
         self.state.resume = dataclasses.replace(point, item_uri=item_uri, position_ms=position)
 
     def playback_failed(self, now: datetime, session_id: str, error: str) -> list[Decision]:

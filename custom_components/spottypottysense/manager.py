@@ -161,9 +161,17 @@ class SessionManager:
         state = None
         if (raw := self._stored_states.get(subentry.subentry_id)) is not None:
             try:
-                state = RoomState.from_dict(raw)
-            except ValueError, KeyError, TypeError, OverflowError:
+                state, problems = RoomState.load(raw)
+            except ValueError:
                 _LOGGER.warning("Ignoring the unreadable stored state of %s", subentry.title)
+            else:
+                if problems:
+                    # One bad field costs that field only: the session, snooze and cooldown stay.
+                    _LOGGER.warning(
+                        "%s: ignored unreadable stored fields: %s",
+                        subentry.title,
+                        ", ".join(problems),
+                    )
         try:
             controller = RoomController(self.hass, self, subentry, state)
         except ValueError:

@@ -7,7 +7,7 @@ engine. No HA imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +51,27 @@ class SkipReason(StrEnum):
 
 def _parse_optional_reason(value: object) -> EndReason | None:
     return None if value is None else EndReason(parse_str(value))
+
+
+_FIELD_ERRORS = (ValueError, TypeError, KeyError, OverflowError)
+
+
+def _field[T](
+    data: Mapping[str, Any],
+    key: str,
+    parse: Callable[[object], T],
+    default: T,
+    problems: list[str],
+    prefix: str = "",
+) -> T:
+    """One stored field, or its default when it cannot be ours (noted in `problems`)."""
+    if key not in data:
+        return default
+    try:
+        return parse(data[key])
+    except _FIELD_ERRORS:
+        problems.append(prefix + key)
+        return default
 
 
 @dataclass(slots=True)
@@ -117,6 +138,38 @@ class Session:
             )
         except (KeyError, TypeError) as err:
             raise ValueError(f"bad session data: {err!r}") from err
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any], problems: list[str]) -> Session:
+        """Like `from_dict`, but a bad optional field costs that field only (named in problems).
+
+        Without a readable id and start there is no session to keep: ValueError.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a mapping, not {data!r}")
+        try:
+            session_id = parse_str(data["session_id"])
+            started = parse_datetime(data["started"])
+        except _FIELD_ERRORS as err:
+            raise ValueError(f"bad session id or start: {err!r}") from err
+
+        def field[T](key: str, parse: Callable[[object], T], default: T) -> T:
+            return _field(data, key, parse, default, problems, "session.")
+
+        fade_ends = field("fade_ends", parse_optional_datetime, None)
+        return cls(
+            session_id=session_id,
+            started=started,
+            owned=field("owned", parse_optional_bool, None),
+            motion_count=field("motion_count", parse_count, 0),
+            last_motion=field("last_motion", parse_optional_datetime, None),
+            presence_ended=field("presence_ended", parse_optional_datetime, None),
+            device_id=field("device_id", parse_optional_str, None),
+            context_uri=field("context_uri", parse_optional_str, None),
+            fade_ends=fade_ends,
+            fade_reason=field("fade_reason", _parse_optional_reason, None) if fade_ends else None,
+            fade_from=field("fade_from", parse_optional_volume, None) if fade_ends else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,3 +364,47 @@ class RoomState:
             error=parse_optional_str(data.get("error")),
             resume=None if resume is None else ResumePoint.from_dict(resume),
         )
+
+    @classmethod
+    def load(cls, data: object) -> tuple[RoomState, list[str]]:
+        """What a restart reads: each bad field costs that field only, never the whole room.
+
+        Returns the state and the names of the fields that could not be read (to be logged).
+        An open session, a snooze or a cooldown survives a bad neighbouring field.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a mapping, not {data!r}")
+        problems: list[str] = []
+
+        def field[T](key: str, parse: Callable[[object], T], default: T) -> T:
+            return _field(data, key, parse, default, problems)
+
+        def session(value: object) -> Session | None:
+            return None if value is None else Session.load(_mapping(value), problems)
+
+        def resume(value: object) -> ResumePoint | None:
+            return None if value is None else ResumePoint.from_dict(_mapping(value))
+
+        def skip(value: object) -> SkipReason | None:
+            return None if value is None else SkipReason(parse_str(value))
+
+        state = cls(
+            enabled=field("enabled", parse_bool, True),
+            snoozed_until=field("snoozed_until", parse_optional_datetime, None),
+            cooldown_until=field("cooldown_until", parse_optional_datetime, None),
+            presence=field("presence", parse_bool, False),
+            presence_since=field("presence_since", parse_optional_datetime, None),
+            pending_start=field("pending_start", parse_optional_datetime, None),
+            session=field("session", session, None),
+            last_motion=field("last_motion", parse_optional_datetime, None),
+            last_skip_reason=field("last_skip_reason", skip, None),
+            error=field("error", parse_optional_str, None),
+            resume=field("resume", resume, None),
+        )
+        return state, problems
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a mapping, not {value!r}")
+    return value
