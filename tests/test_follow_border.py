@@ -130,9 +130,7 @@ async def test_a_follow_into_a_renumbered_speaker_finds_it_by_name(
     await set_motion(hass, KITCHEN_MOTION, "on")
     assert _plays_on(speaker, "kitchen-speaker-2")
     assert status(hass, "kitchen") == "playing"
-    kitchen_room = next(
-        sub for sub in loaded_entry.subentries.values() if sub.title == "Kitchen"
-    )
+    kitchen_room = next(sub for sub in loaded_entry.subentries.values() if sub.title == "Kitchen")
     assert kitchen_room.data["spotify_device_id"] == "kitchen-speaker-2"
     await set_motion(hass, KITCHEN_MOTION, "off")
     await advance(hass, clock, TIMEOUT)

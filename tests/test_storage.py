@@ -719,9 +719,7 @@ async def test_a_bad_field_never_costs_the_open_session_snooze_or_cooldown(
     assert speaker.playback.is_playing
 
 
-@pytest.mark.parametrize(
-    "rooms", [[{"title": "Bathroom", "data": room_data(resume_minutes=10)}]]
-)
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(resume_minutes=10)}]])
 async def test_a_position_spotify_reports_out_of_range_is_checked_at_the_door(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
