@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_ROOM
 from .controller import RoomController
-from .history import SessionHistory, history_from_stored, history_to_stored
+from .history import SessionHistory, history_from_stored, history_to_stored, stored_entry
 from .records import RoomState, SessionRecord
 from .room_host import MovableRoom
 from .spotify_api import SpotifyClient
@@ -44,6 +44,7 @@ class SessionManager:
         self.controllers: dict[str, RoomController] = {}
         self.history = SessionHistory()
         self._stored_states: dict[str, Any] = {}
+        self._stored_history: tuple[int, list[dict[str, Any]]] | None = None
         self._added_listeners: set[Callable[[RoomController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
         self._unsub_save: CALLBACK_TYPE | None = None
@@ -247,8 +248,15 @@ class SessionManager:
     @callback
     def add_record(self, room_id: str, record: SessionRecord) -> None:
         """Keep an ended session (30 days, at most 5,000 per account)."""
-        self.history.add(room_id, record)
-        self.history.prune(dt_util.utcnow())
+        cached = self._stored_history
+        in_step = cached is not None and cached[0] == self.history.changes
+        appended = self.history.add(room_id, record)
+        cut = self.history.prune(dt_util.utcnow())
+        if cached is not None and in_step and appended:
+            # Kept in step on the loop (a copy of references, no encoding): the next write, a
+            # start's write-ahead among them, needs no executor job to turn history into JSON.
+            stored = [*cached[1], stored_entry(room_id, record)][cut:]
+            self._stored_history = (self.history.changes, stored)
         self.schedule_save()
 
     @callback
@@ -280,23 +288,42 @@ class SessionManager:
             await self._async_write()
 
     async def _async_write(self) -> None:
-        """Write a snapshot taken now; records become JSON in the executor, off the loop."""
-        async with self._write_lock:  # snapshots are written in the order they were taken
-            states, entries = self._snapshot()
-            sessions = await self.hass.async_add_executor_job(history_to_stored, entries)
-            written = [{"sensors": states, "sessions": sessions}]
-            del sessions
-            await self.store.async_save(written[0])
-            # Freeing thousands of dicts takes about a millisecond: do it off the loop too.
-            await self.hass.async_add_executor_job(written.clear)
+        """Write a snapshot taken now, off the loop.
 
-    def _snapshot(self) -> tuple[dict[str, Any], tuple[tuple[str, SessionRecord], ...]]:
-        """What to store, as values nobody changes later (fresh dicts, frozen records)."""
+        One executor job (encode and write) when only the rooms' states changed, as at a session
+        start; a changed history becomes JSON in the executor first. A start waits for this
+        before its play, so it stays that short.
+        """
+        async with self._write_lock:  # snapshots are written in the order they were taken
+            states = self._states_snapshot()
+            sessions = await self._stored_sessions()
+            await self.store.async_save({"sensors": states, "sessions": sessions})
+
+    def _states_snapshot(self) -> dict[str, Any]:
+        """The rooms' states as fresh dicts nobody changes later."""
         states = dict(self._stored_states)
         states.update(
             {sid: controller.engine.state.to_dict() for sid, controller in self.controllers.items()}
         )
-        return states, self.history.snapshot()
+        return states
+
+    async def _stored_sessions(self) -> list[dict[str, Any]]:
+        """The history's stored form, made again (in the executor) only when it changed.
+
+        The list is kept between writes and never changed, only replaced; the replaced one
+        (thousands of dicts) is freed in the executor, off the loop.
+        """
+        changes = self.history.changes
+        cached = self._stored_history
+        if cached is not None and cached[0] == changes:
+            return cached[1]
+        sessions = await self.hass.async_add_executor_job(
+            history_to_stored, self.history.snapshot()
+        )
+        self._stored_history = (changes, sessions)
+        if cached is not None and cached[1]:
+            self.hass.async_add_executor_job(cached[1].clear)
+        return sessions
 
     @callback
     def _on_midnight(self, now: datetime) -> None:
