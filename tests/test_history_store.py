@@ -62,14 +62,16 @@ async def test_an_oversized_history_is_pruned_and_written_back_once(
     assert _writes(key) == 0
 
     await advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    assert _writes(key) == 1
-    stored = hass_storage[key]["data"]["sessions"]
+    # The history moved to its own file (a store from before the split held it here).
+    assert _writes(f"{key}.history") == 1
+    assert "sessions" not in hass_storage[key]["data"]
+    stored = hass_storage[f"{key}.history"]["data"]["sessions"]
     assert len(stored) == 5000
     assert stored[0]["session_id"] == "s2000"  # the newest 5,000, oldest first
     assert stored[-1]["session_id"] == "s6999"
 
     await advance(hass, freezer, timedelta(minutes=5))
-    assert _writes(key) == 1  # once
+    assert _writes(f"{key}.history") == 1  # once
 
 
 async def test_the_stored_history_kept_between_writes_matches_the_history(
@@ -111,7 +113,7 @@ async def test_the_stored_history_kept_between_writes_matches_the_history(
         await advance(hass, freezer, timedelta(minutes=3))  # past the cooldown
     await advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
 
-    stored = hass_storage[key]["data"]["sessions"]
+    stored = hass_storage[f"{key}.history"]["data"]["sessions"]
     expected = [{"sensor": name, **record.to_dict()} for name, record in manager.history.snapshot()]
     assert stored == expected
     assert len(stored) == 5000  # three new ones in, the three oldest out

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 import logging
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import ANY, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -80,6 +80,14 @@ def _writes(entry: MockConfigEntry) -> int:
     """How often the store of `entry` was written (the storage mock records each write)."""
     write: Any = Store._async_write_data
     return sum(1 for call in write.call_args_list if call.args[0].key == _key(entry))
+
+
+def _written_history(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[Any]:
+    """The ended sessions as written: in their own file since the states are written ahead."""
+    stored = hass_storage[f"{_key(entry)}.history"]
+    assert stored["version"] == STORAGE_VERSION
+    sessions: list[Any] = stored["data"]["sessions"]
+    return sessions
 
 
 def _written(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
@@ -205,11 +213,11 @@ async def test_ended_session_is_written(
 ) -> None:
     await _one_session(hass, freezer)
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    data = _written(hass_storage, loaded_entry)
-    (record,) = data["sessions"]
+    (record,) = _written_history(hass_storage, loaded_entry)
     assert record["sensor"] == _subentry_id(loaded_entry)
     assert record["reason"] == "timeout"
     assert record["owned"] is True
+    data = _written(hass_storage, loaded_entry)
     assert data["sensors"][_subentry_id(loaded_entry)]["session"] is None
     assert data["sensors"][_subentry_id(loaded_entry)]["cooldown_until"] is not None
 
@@ -223,15 +231,18 @@ async def test_store_is_deleted_with_the_entry(
     await _one_session(hass, freezer)
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
     assert _key(loaded_entry) in hass_storage
+    assert f"{_key(loaded_entry)}.history" in hass_storage
     await _set(hass, MOTION, "on")  # a write is pending when the entry goes
 
     await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert _key(loaded_entry) not in hass_storage
+    assert f"{_key(loaded_entry)}.history" not in hass_storage
 
-    # Nothing brings it back later.
+    # Nothing brings either back later.
     await _advance(hass, freezer, timedelta(minutes=10))
     assert _key(loaded_entry) not in hass_storage
+    assert f"{_key(loaded_entry)}.history" not in hass_storage
 
 
 async def test_spotify_answer_arriving_after_removal_does_not_bring_the_store_back(
@@ -549,7 +560,7 @@ async def test_bad_sessions_are_skipped_and_good_ones_kept(
 
     # The next write keeps only what could be read.
     assert await hass.config_entries.async_unload(config_entry.entry_id)
-    assert [s["session_id"] for s in _written(hass_storage, config_entry)["sessions"]] == [
+    assert [s["session_id"] for s in _written_history(hass_storage, config_entry)] == [
         "first",
         "second",
     ]
@@ -583,7 +594,7 @@ async def test_sessions_older_than_30_days_are_dropped_on_load(
     await _set_up(hass, config_entry)
     assert await _session_ids(hass) == ["29-days", "an-hour"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)
-    assert [s["session_id"] for s in _written(hass_storage, config_entry)["sessions"]] == [
+    assert [s["session_id"] for s in _written_history(hass_storage, config_entry)] == [
         "29-days",
         "an-hour",
     ]
@@ -652,7 +663,7 @@ async def test_at_most_5000_sessions_are_kept(
     assert not ids[-1].startswith("old-")  # the new one
 
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    assert len(_written(hass_storage, config_entry)["sessions"]) == 5000
+    assert len(_written_history(hass_storage, config_entry)) == 5000
 
 
 async def test_sessions_of_a_deleted_room_are_dropped(
@@ -667,9 +678,8 @@ async def test_sessions_of_a_deleted_room_are_dropped(
     hass.config_entries.async_remove_subentry(loaded_entry, sid)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
-    data = _written(hass_storage, loaded_entry)
-    assert data["sessions"] == []
-    assert sid not in data["sensors"]
+    assert _written_history(hass_storage, loaded_entry) == []
+    assert sid not in _written(hass_storage, loaded_entry)["sensors"]
 
 
 async def test_a_bad_field_never_costs_the_open_session_snooze_or_cooldown(
@@ -738,3 +748,34 @@ async def test_a_position_spotify_reports_out_of_range_is_checked_at_the_door(
     await hass.async_block_till_done()
     assert "unreadable" not in caplog.text
     assert hass.states.get(STATUS).state == "snoozed"
+
+
+async def test_a_store_from_before_the_split_moves_its_history_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An install updated from a version that kept the history beside the states."""
+    sid = _subentry_id(config_entry)
+    now = dt_util.utcnow()
+    _store(
+        hass_storage,
+        config_entry,
+        {
+            "sensors": {sid: {"enabled": False}},
+            "sessions": [_record(sid, "kept", now - timedelta(hours=1))],
+        },
+    )
+    await _set_up(hass, config_entry)
+    assert await _session_ids(hass) == ["kept"]
+    assert hass.states.get(SWITCH).state == "off"
+    await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
+    assert [s["session_id"] for s in _written_history(hass_storage, config_entry)] == ["kept"]
+    assert _written(hass_storage, config_entry) == {"sensors": {sid: ANY}}
+    # From now on the history file is what is read.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await _session_ids(hass) == ["kept"]

@@ -21,7 +21,7 @@ from .history import SessionHistory, history_from_stored, history_to_stored, sto
 from .records import RoomState, SessionRecord
 from .room_host import MovableRoom
 from .spotify_api import SpotifyClient
-from .storage import SAVE_DELAY, SessionStore
+from .storage import SAVE_DELAY, HistoryStore, SessionStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,6 +41,8 @@ class SessionManager:
         self._client = client
         self._account_device_id = account_device_id
         self.store = SessionStore(hass, entry.entry_id)
+        self.history_store = HistoryStore(hass, entry.entry_id)
+        self._history_written: int | None = None  # history.changes when last written
         self.controllers: dict[str, RoomController] = {}
         self.history = SessionHistory()
         self._stored_states: dict[str, Any] = {}
@@ -57,8 +59,11 @@ class SessionManager:
         data = await self.store.async_load_safely()
         # The store keeps the rooms' states under "sensors" (its layout predates "room").
         self._stored_states = _dict_or_empty(data.get("sensors"), "room states")
-        raw = [data.pop("sessions", None)]
-        del data
+        history = await self.history_store.async_load_safely()
+        # A store from before the split kept the history beside the states: moved once.
+        moved = "sessions" not in history and "sessions" in data
+        raw = [history.pop("sessions", None) if not moved else data.pop("sessions", None)]
+        del data, history
         if raw[0] is not None and not isinstance(raw[0], list):
             _LOGGER.warning("Ignoring malformed stored session history")
         # Parsing, pruning and freeing a large history (an old or copied file) stay off the
@@ -70,8 +75,10 @@ class SessionManager:
             _LOGGER.warning("Skipped %d unreadable stored sessions", skipped)
         for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM):
             self._create(subentry)
-        if skipped or pruned:
-            self.schedule_save()  # write the smaller history back, once
+        if skipped or pruned or moved:
+            self.schedule_save()  # write the smaller (or moved) history back, once
+        else:
+            self._history_written = self.history.changes
         self.entry.async_on_unload(self.entry.add_update_listener(self._async_entry_updated))
         self._track_midnight()
         self.entry.async_on_unload(
@@ -266,11 +273,13 @@ class SessionManager:
             self._unsub_save = async_call_later(self.hass, SAVE_DELAY, self._on_save_due)
 
     async def async_save_now(self) -> None:
-        """Write now what a start must find after a crash; a pending delayed save is folded in."""
+        """Write the rooms' states now: what a start must find after a crash.
+
+        Only the small states file: the history waits for its delayed save (still pending).
+        """
         if self._unloaded:
             return
-        self._cancel_save()
-        await self._async_write()
+        await self._async_write(history=False)
 
     def _cancel_save(self) -> None:
         if self._unsub_save is not None:
@@ -287,17 +296,19 @@ class SessionManager:
             self._cancel_save()
             await self._async_write()
 
-    async def _async_write(self) -> None:
-        """Write a snapshot taken now, off the loop.
+    async def _async_write(self, *, history: bool = True) -> None:
+        """Write a snapshot taken now, off the loop: the states, then the history if it changed.
 
-        One executor job (encode and write) when only the rooms' states changed, as at a session
-        start; a changed history becomes JSON in the executor first. A start waits for this
-        before its play, so it stays that short.
+        The states file is small: one executor job encodes and writes it. A start waits for
+        that before its play, so it stays short whatever the history holds.
         """
         async with self._write_lock:  # snapshots are written in the order they were taken
-            states = self._states_snapshot()
-            sessions = await self._stored_sessions()
-            await self.store.async_save({"sensors": states, "sessions": sessions})
+            await self.store.async_save({"sensors": self._states_snapshot()})
+            changes = self.history.changes
+            if history and changes != self._history_written:
+                sessions = await self._stored_sessions()
+                await self.history_store.async_save({"sessions": sessions})
+                self._history_written = changes
 
     def _states_snapshot(self) -> dict[str, Any]:
         """The rooms' states as fresh dicts nobody changes later."""
