@@ -12,12 +12,16 @@ Against the fake Spotify server on loopback (every HA here listens on 127.0.0.1 
 (d)  state writes per repeated motion event (a radar holds presence while a PIR flickers);
 (e)  event-loop time of a store save and of a session end with 5,000 stored sessions;
 (f)  event-loop time of setting up the entry with a store of 100,000 past sessions;
+(k)  a session start (motion → playing): store writes and event-loop time,
+     with none and with 5,000 stored sessions (write before you act: the session is on disk
+     before the play goes out, and again with the outcome);
 (g)  event-loop lag while 20 rooms flap (thousands of motion edges, sessions ending and
      starting, store saves), the fake Spotify in a thread of its own as the real one is
      elsewhere.
 
 Run with scripts/bench (it uses the project's venv). Targets: (a) - (b) ≤ 2 ms at p50,
-(c) ≤ 100 µs and the same with any history, (d) 0, (e) ≤ 1 ms, (f) < 50 ms, (g) p99 < 10 ms.
+(c) ≤ 100 µs and the same with any history, (d) 0, (e) ≤ 1 ms, (f) < 50 ms, (g) p99 < 10 ms,
+(k) 2 writes and ≤ 2 ms.
 """
 
 from __future__ import annotations
@@ -452,6 +456,49 @@ async def save_loop_time(hass: HomeAssistant, entry: MockConfigEntry, rounds: in
     return statistics.median(times)
 
 
+async def session_start_cost(
+    hass: HomeAssistant, entry: MockConfigEntry, fake: FakeSpotify, rounds: int
+) -> tuple[float, float]:
+    """(h): median loop time of a session start, and store writes per start."""
+    entity = "binary_sensor.motion_0"
+    manager = entry.runtime_data.manager
+    writes = 0
+    save = manager.store.async_save
+
+    async def counting_save(data: Any) -> None:
+        nonlocal writes
+        writes += 1
+        await save(data)
+
+    manager.store.async_save = counting_save
+    times: list[float] = []
+    device_id = controllers(entry)[0].device_id
+    try:
+        for _ in range(rounds):
+            manager._cancel_save()  # a delayed save of the last round is not this start's
+            plays = len(fake.requests_to("PUT", "/me/player/play"))
+            meter = LoopMeter()
+            with meter.measure():
+                hass.states.async_set(entity, "on")
+                await wait_for(
+                    lambda plays=plays: len(fake.requests_to("PUT", "/me/player/play")) > plays,
+                    "play",
+                )
+                await hass.async_block_till_done()
+            times.append(meter.busy)
+            await hass.services.async_call(
+                DOMAIN, "stop_session", {"device_id": device_id}, blocking=True
+            )
+            hass.states.async_set(entity, "off")
+            await hass.async_block_till_done()
+            manager._cancel_save()
+    finally:
+        manager.store.async_save = save
+    # Writes counted: the start's own (before the play, with its outcome); the stop's are
+    # delayed and cancelled above.
+    return statistics.median(times), writes / rounds
+
+
 async def session_end_loop_time(
     hass: HomeAssistant, entry: MockConfigEntry, fake: FakeSpotify, rounds: int
 ) -> float:
@@ -581,10 +628,12 @@ async def run_history(args: argparse.Namespace, results: dict[str, Any]) -> None
                     results["d"] = await writes_per_motion(
                         hass, "binary_sensor.pir_1", "binary_sensor.radar_1", 200
                     )
-                if stored == 5000:
+                if stored in (0, 5000):
                     await stop_all(hass, entry)
                     hass.states.async_set("binary_sensor.motion_0", "off")
                     await hass.async_block_till_done()
+                    results[f"k_{stored}"] = await session_start_cost(hass, entry, fake, 10)
+                if stored == 5000:
                     results["e_save"] = await save_loop_time(hass, entry, 10)
                     results["e_end"] = await session_end_loop_time(hass, entry, fake, 10)
             finally:
@@ -680,6 +729,13 @@ async def main() -> None:
             print(
                 f"(e)  loop time of a {what} with 5,000 stored sessions: {value * 1000:.3f} ms"
                 f"   (target ≤ 1 ms: {verdict(value <= 0.001)})"
+            )
+        for stored in (0, 5000):
+            loop, writes = results[f"k_{stored}"]
+            print(
+                f"(k)  a session start, {stored:5d} stored sessions: {writes:.1f} store writes, "
+                f"{loop * 1000:.3f} ms loop time   (target 2 writes, ≤ 2 ms: "
+                f"{verdict(writes <= 2 and loop <= 0.002)})"
             )
     if "setup" in parts:
         empty_busy, _ = results["f_0"]

@@ -134,7 +134,7 @@ def config_entry(rooms: list[dict[str, Any]]) -> MockConfigEntry:
 
 
 @pytest.fixture
-def speaker(fake_spotify: FakeSpotify) -> FakeSpotify:  # noqa: F811
+def speaker(fake_spotify: FakeSpotify) -> FakeSpotify:
     """The fake account with the bathroom speaker listed (idle) and a phone."""
     fake_spotify.add_device(SPEAKER_ID, SPEAKER_NAME)
     fake_spotify.add_device("phone", "Phone", type="Smartphone")

@@ -253,6 +253,9 @@ class FakeSpotify:
         self.token = DEFAULT_TOKEN
         self.valid_tokens: set[str] = {DEFAULT_TOKEN}
         self.requests: list[RecordedRequest] = []
+        # Called with each request as it arrives, before it is carried out (crash tests take
+        # the disk's contents at that instant).
+        self.on_request: list[Callable[[RecordedRequest], None]] = []
         self.clock: Callable[[], float] = time.monotonic
         self.url = ""
         self.home_assistant_url = "http://127.0.0.1:8123"
@@ -520,6 +523,8 @@ class FakeSpotify:
             time=self.clock(),
         )
         self.requests.append(record)
+        for hook in tuple(self.on_request):
+            hook(record)
         task = asyncio.current_task()
         assert task is not None
         self._handlers.add(task)

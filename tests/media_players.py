@@ -7,6 +7,7 @@ player would (play_media plays the content, pause pauses, ...). ``fail`` makes c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,10 @@ class FakePlayer:
             self.set(self.state, shuffle=data["shuffle"])
 
 
+type Misbehaviour = Callable[[FakePlayer, dict[str, Any]], Awaitable[None]]
+"""Replaces a service's handler: raise anything, hang, or play and then raise."""
+
+
 class FakePlayers:
     """All fake players of a test; registers the media_player actions once."""
 
@@ -86,6 +91,7 @@ class FakePlayers:
         self.hass = hass
         self.players: dict[str, FakePlayer] = {}
         self.hooks: dict[str, Any] = {}
+        self.misbehave: dict[str, Misbehaviour] = {}
         for service in SERVICES:
             hass.services.async_register("media_player", service, self._handler(service))
 
@@ -100,6 +106,11 @@ class FakePlayers:
             data = dict(call.data)
             entity_ids = data["entity_id"]
             for entity_id in [entity_ids] if isinstance(entity_ids, str) else entity_ids:
+                if (misbehaviour := self.misbehave.get(service)) is not None:
+                    player = self.players[entity_id]
+                    player.calls.append((service, {**data, "entity_id": entity_id}))
+                    await misbehaviour(player, data)
+                    continue
                 self.players[entity_id].handle(service, {**data, "entity_id": entity_id})
             if (hook := self.hooks.get(service)) is not None:
                 hook(data)

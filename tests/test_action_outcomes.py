@@ -14,7 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spottypottysense.const import DOMAIN
 from custom_components.spottypottysense.controller import RoomController
-from tests.conftest import MOTION, SPEAKER_ID
+from tests.conftest import MOTION, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 
 STATUS = "sensor.bathroom_status"
@@ -172,3 +172,34 @@ async def test_switching_a_room_on_again_needs_no_speaker(
     speaker.fail("*", "*", 503, times=None)
     await act(hass, "switch", "turn_on", target={"entity_id": SWITCH})
     assert status(hass) == "idle"
+
+
+@pytest.mark.parametrize(
+    ("rooms", "limit"),
+    [
+        ([{"title": "Bathroom", "data": room_data()}], 30.0),
+        (
+            [
+                {
+                    "title": "Bathroom",
+                    "data": {
+                        **{
+                            key: value
+                            for key, value in room_data().items()
+                            if key not in ("spotify_device_id", "spotify_device_name")
+                        },
+                        "media_player_entity": "media_player.bathroom_sonos",
+                    },
+                }
+            ],
+            45.0,
+        ),
+    ],
+    ids=["spotify", "media_player"],
+)
+async def test_an_action_waits_as_long_as_the_readme_promises_per_speaker_kind(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, limit: float
+) -> None:
+    """At most 30 s for a Spotify Connect room (three requests), 45 s for a media player."""
+    (controller,) = loaded_entry.runtime_data.manager.controllers.values()
+    assert controller.action_timeout() == limit

@@ -1655,3 +1655,16 @@ def test_record_with_moved_to_round_trip() -> None:
     assert SessionRecord.from_dict(json.loads(json.dumps(record.to_dict()))) == record
     with pytest.raises(ValueError):
         SessionRecord.from_dict({**record.to_dict(), "moved_to": 5})
+
+
+def test_a_resume_position_that_could_not_be_read_back_is_not_kept() -> None:
+    """Spotify once reported 2,000,000,000 ms: the point keeps the track, from its start."""
+    engine = make(source=CONTEXT, resume_window=timedelta(minutes=10))
+    engine.start_session(at(0))
+    engine.playback_started(at(1), "s1", owned=True, device_id=DEVICE, context_uri=CONTEXT)
+    engine.stop_session(at(60))
+    engine.position_saved("s1", item_uri="spotify:track:t", position_ms=2_000_000_000)
+    point = engine.state.resume
+    assert point is not None
+    assert point.position_ms == 0
+    assert RoomState.from_dict(json.loads(json.dumps(engine.state.to_dict()))).resume == point

@@ -6,7 +6,7 @@ import asyncio
 from datetime import datetime, timedelta
 import logging
 from typing import Any
-from unittest.mock import patch
+from unittest.mock import ANY, patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -82,6 +82,14 @@ def _writes(entry: MockConfigEntry) -> int:
     return sum(1 for call in write.call_args_list if call.args[0].key == _key(entry))
 
 
+def _written_history(hass_storage: dict[str, Any], entry: MockConfigEntry) -> list[Any]:
+    """The ended sessions as written: in their own file since the states are written ahead."""
+    stored = hass_storage[f"{_key(entry)}.history"]
+    assert stored["version"] == STORAGE_VERSION
+    sessions: list[Any] = stored["data"]["sessions"]
+    return sessions
+
+
 def _written(hass_storage: dict[str, Any], entry: MockConfigEntry) -> dict[str, Any]:
     stored = hass_storage[_key(entry)]
     assert stored["version"] == STORAGE_VERSION
@@ -121,18 +129,37 @@ async def _one_session(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> N
 # --- writing ----------------------------------------------------------------------------------
 
 
+async def test_a_start_is_written_before_the_play_and_again_with_its_outcome(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """Write before you act: a crash right after the play finds the session on disk."""
+    assert _writes(loaded_entry) == 0
+    await _set(hass, MOTION, "on")
+    # One write before the play (start in flight, with its speaker and source), one with the
+    # outcome; not the 10 s delayed write a crash would lose.
+    assert _writes(loaded_entry) == 2
+    session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
+    assert session["owned"] is True
+    assert session["device_id"] == SPEAKER_ID
+    assert session["context_uri"] == PLAYLIST
+
+
 async def test_open_session_is_written_at_unload(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:
     await _set(hass, MOTION, "on")
-    assert _key(loaded_entry) not in hass_storage  # the delayed write has not happened yet
+    await _set(hass, MOTION, "off")
+    await _set(hass, MOTION, "on")
+    written = _writes(loaded_entry)  # the start's own writes; the motion waits for the delay
 
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
 
+    assert _writes(loaded_entry) == written + 1
     state = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]
     assert state["enabled"] is True
     assert state["presence"] is True
     assert state["session"]["owned"] is True
+    assert state["session"]["motion_count"] == 2
     assert state["session"]["device_id"] == SPEAKER_ID
     assert state["session"]["context_uri"] == PLAYLIST
 
@@ -143,21 +170,23 @@ async def test_bursts_of_motion_are_written_once_after_the_delay(
     loaded_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    assert _writes(loaded_entry) == 0
-    for _ in range(10):
+    await _set(hass, MOTION, "on")
+    await _set(hass, MOTION, "off")
+    started = _writes(loaded_entry)  # the start writes at once (before and after its play)
+    for _ in range(9):
         await _set(hass, MOTION, "on")
         await _set(hass, MOTION, "off")
         await _advance(hass, freezer, timedelta(milliseconds=500))
-    assert _writes(loaded_entry) == 0
+    assert _writes(loaded_entry) == started
 
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    assert _writes(loaded_entry) == 1
+    assert _writes(loaded_entry) == started + 1
     session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
     assert session["motion_count"] == 10
 
     # Nothing changes while the session waits for its deadline: no further writes.
     await _advance(hass, freezer, timedelta(minutes=2))
-    assert _writes(loaded_entry) == 1
+    assert _writes(loaded_entry) == started + 1
 
 
 async def test_pending_changes_are_written_when_home_assistant_stops(
@@ -165,11 +194,15 @@ async def test_pending_changes_are_written_when_home_assistant_stops(
 ) -> None:
     """HA does not unload entries when it stops; its final write saves what is pending."""
     await _set(hass, MOTION, "on")
-    assert _key(loaded_entry) not in hass_storage
+    await _set(hass, MOTION, "off")
+    await _set(hass, MOTION, "on")
+    session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
+    assert session["motion_count"] == 1  # the second motion waits for the delayed write
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await hass.async_block_till_done()
     session = _written(hass_storage, loaded_entry)["sensors"][_subentry_id(loaded_entry)]["session"]
     assert session["owned"] is True
+    assert session["motion_count"] == 2
 
 
 async def test_ended_session_is_written(
@@ -180,11 +213,11 @@ async def test_ended_session_is_written(
 ) -> None:
     await _one_session(hass, freezer)
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    data = _written(hass_storage, loaded_entry)
-    (record,) = data["sessions"]
+    (record,) = _written_history(hass_storage, loaded_entry)
     assert record["sensor"] == _subentry_id(loaded_entry)
     assert record["reason"] == "timeout"
     assert record["owned"] is True
+    data = _written(hass_storage, loaded_entry)
     assert data["sensors"][_subentry_id(loaded_entry)]["session"] is None
     assert data["sensors"][_subentry_id(loaded_entry)]["cooldown_until"] is not None
 
@@ -198,15 +231,18 @@ async def test_store_is_deleted_with_the_entry(
     await _one_session(hass, freezer)
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
     assert _key(loaded_entry) in hass_storage
+    assert f"{_key(loaded_entry)}.history" in hass_storage
     await _set(hass, MOTION, "on")  # a write is pending when the entry goes
 
     await hass.config_entries.async_remove(loaded_entry.entry_id)
     await hass.async_block_till_done()
     assert _key(loaded_entry) not in hass_storage
+    assert f"{_key(loaded_entry)}.history" not in hass_storage
 
-    # Nothing brings it back later.
+    # Nothing brings either back later.
     await _advance(hass, freezer, timedelta(minutes=10))
     assert _key(loaded_entry) not in hass_storage
+    assert f"{_key(loaded_entry)}.history" not in hass_storage
 
 
 async def test_spotify_answer_arriving_after_removal_does_not_bring_the_store_back(
@@ -357,37 +393,40 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
     ],
 )
 @pytest.mark.parametrize(
-    ("bad_state", "warning"),
+    ("bad_state", "warning", "switch"),
     [
-        pytest.param({"enabled": "no"}, "unreadable stored state of Bathroom", id="bad_bool"),
+        pytest.param({"enabled": "no"}, "fields: enabled", "on", id="bad_bool"),
         pytest.param(
             {"enabled": False, "cooldown_until": "yesterday"},
-            "unreadable stored state of Bathroom",
+            "fields: cooldown_until",
+            "off",
             id="bad_time",
         ),
         pytest.param(
             {"enabled": False, "cooldown_until": "2026-01-01T10:00:00"},
-            "unreadable stored state of Bathroom",
+            "fields: cooldown_until",
+            "off",
             id="naive_time",
         ),
         pytest.param(
             {"enabled": False, "session": {"session_id": 7}},
-            "unreadable stored state of Bathroom",
+            "fields: session",
+            "off",
             id="bad_session",
         ),
         pytest.param(
-            {"enabled": False, "session": ["x"]},
-            "unreadable stored state of Bathroom",
-            id="session_not_a_dict",
+            {"enabled": False, "session": ["x"]}, "fields: session", "off", id="session_not_a_dict"
         ),
         pytest.param(
             {"enabled": False, "last_skip_reason": "bored"},
-            "unreadable stored state of Bathroom",
+            "fields: last_skip_reason",
+            "off",
             id="unknown_enum",
         ),
         pytest.param(
             {"enabled": False, "last_motion": "9999-12-31T23:00:00-05:00"},
-            "unreadable stored state of Bathroom",
+            "fields: last_motion",
+            "off",
             id="out_of_range_time",
         ),
         pytest.param(
@@ -399,13 +438,14 @@ async def test_store_that_cannot_be_read_gives_an_empty_start(
                     "motion_count": 2**64 - 1,  # would fail a later save (64-bit JSON limit)
                 },
             },
-            "unreadable stored state of Bathroom",
+            "fields: session.motion_count",
+            "off",
             id="huge_count",
         ),
-        pytest.param("on", "unreadable stored state of Bathroom", id="state_not_a_dict"),
+        pytest.param("on", "unreadable stored state of Bathroom", "on", id="state_not_a_dict"),
     ],
 )
-async def test_bad_room_state_is_dropped_and_good_data_kept(
+async def test_a_bad_stored_field_costs_that_field_only(
     hass: HomeAssistant,
     setup_credentials: None,
     speaker: FakeSpotify,
@@ -414,6 +454,7 @@ async def test_bad_room_state_is_dropped_and_good_data_kept(
     caplog: pytest.LogCaptureFixture,
     bad_state: Any,
     warning: str,
+    switch: str,
 ) -> None:
     bathroom, kitchen = _subentry_id(config_entry), _subentry_id(config_entry, "Kitchen")
     now = dt_util.utcnow()
@@ -427,13 +468,11 @@ async def test_bad_room_state_is_dropped_and_good_data_kept(
     )
     await _set_up(hass, config_entry)
     assert warning in caplog.text
-    # The bad room starts fresh (switch on), the good room and the history are kept.
-    assert hass.states.get(SWITCH).state == "on"
-    assert hass.states.get(STATUS).state == "idle"
+    # The bad field takes its default; the room's other fields, the other room and the
+    # history are kept.
+    assert hass.states.get(SWITCH).state == switch
     assert hass.states.get(KITCHEN_SWITCH).state == "off"
-    assert await _session_ids(hass) == ["good"]
-    await _set(hass, MOTION, "on")
-    assert hass.states.get(STATUS).state == "playing"
+    assert "good" in await _session_ids(hass)  # (a kept open session ends and joins it)
 
 
 async def test_room_states_not_a_mapping_keep_the_history(
@@ -521,7 +560,7 @@ async def test_bad_sessions_are_skipped_and_good_ones_kept(
 
     # The next write keeps only what could be read.
     assert await hass.config_entries.async_unload(config_entry.entry_id)
-    assert [s["session_id"] for s in _written(hass_storage, config_entry)["sessions"]] == [
+    assert [s["session_id"] for s in _written_history(hass_storage, config_entry)] == [
         "first",
         "second",
     ]
@@ -555,7 +594,7 @@ async def test_sessions_older_than_30_days_are_dropped_on_load(
     await _set_up(hass, config_entry)
     assert await _session_ids(hass) == ["29-days", "an-hour"]
     assert await hass.config_entries.async_unload(config_entry.entry_id)
-    assert [s["session_id"] for s in _written(hass_storage, config_entry)["sessions"]] == [
+    assert [s["session_id"] for s in _written_history(hass_storage, config_entry)] == [
         "29-days",
         "an-hour",
     ]
@@ -624,7 +663,7 @@ async def test_at_most_5000_sessions_are_kept(
     assert not ids[-1].startswith("old-")  # the new one
 
     await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
-    assert len(_written(hass_storage, config_entry)["sessions"]) == 5000
+    assert len(_written_history(hass_storage, config_entry)) == 5000
 
 
 async def test_sessions_of_a_deleted_room_are_dropped(
@@ -639,6 +678,104 @@ async def test_sessions_of_a_deleted_room_are_dropped(
     hass.config_entries.async_remove_subentry(loaded_entry, sid)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_unload(loaded_entry.entry_id)
-    data = _written(hass_storage, loaded_entry)
-    assert data["sessions"] == []
-    assert sid not in data["sensors"]
+    assert _written_history(hass_storage, loaded_entry) == []
+    assert sid not in _written(hass_storage, loaded_entry)["sensors"]
+
+
+async def test_a_bad_field_never_costs_the_open_session_snooze_or_cooldown(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A resume position Spotify once reported as 2,000,000,000 ms, from an older version."""
+    bathroom = _subentry_id(config_entry)
+    now = dt_util.utcnow()
+    speaker.user_play(PLAYLIST, device_id=SPEAKER_ID)
+    _store(
+        hass_storage,
+        config_entry,
+        {
+            "sensors": {
+                bathroom: {
+                    "snoozed_until": (now + timedelta(hours=1)).isoformat(),
+                    "session": {
+                        "session_id": "open",
+                        "started": (now - timedelta(minutes=1)).isoformat(),
+                        "owned": True,
+                        "device_id": SPEAKER_ID,
+                        "context_uri": PLAYLIST,
+                        "presence_ended": now.isoformat(),
+                    },
+                    "resume": {
+                        "session_id": "old",
+                        "ended": now.isoformat(),
+                        "source": PLAYLIST,
+                        "item_uri": "spotify:track:x",
+                        "position_ms": 2_000_000_000,
+                    },
+                }
+            },
+            "sessions": [],
+        },
+    )
+    await _set_up(hass, config_entry)
+    assert "fields: resume" in caplog.text
+    # The open session is still ours: it ends (and pauses) at its own deadline.
+    assert hass.states.get(STATUS).state == "playing"
+    assert speaker.playback is not None
+    assert speaker.playback.is_playing
+
+
+@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(resume_minutes=10)}]])
+async def test_a_position_spotify_reports_out_of_range_is_checked_at_the_door(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """What we write we can read back: the room keeps its snooze across the reload."""
+    await _set(hass, MOTION, "on")
+    await _set(hass, MOTION, "off")
+    speaker.user_listened(2_000_000_000)
+    await _advance(hass, freezer, timedelta(minutes=5))
+    (controller,) = loaded_entry.runtime_data.manager.controllers.values()
+    controller.snooze(timedelta(hours=1))
+    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
+    await hass.async_block_till_done()
+    assert "unreadable" not in caplog.text
+    assert hass.states.get(STATUS).state == "snoozed"
+
+
+async def test_a_store_from_before_the_split_moves_its_history_once(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An install updated from a version that kept the history beside the states."""
+    sid = _subentry_id(config_entry)
+    now = dt_util.utcnow()
+    _store(
+        hass_storage,
+        config_entry,
+        {
+            "sensors": {sid: {"enabled": False}},
+            "sessions": [_record(sid, "kept", now - timedelta(hours=1))],
+        },
+    )
+    await _set_up(hass, config_entry)
+    assert await _session_ids(hass) == ["kept"]
+    assert hass.states.get(SWITCH).state == "off"
+    await _advance(hass, freezer, timedelta(seconds=SAVE_DELAY))
+    assert [s["session_id"] for s in _written_history(hass_storage, config_entry)] == ["kept"]
+    assert _written(hass_storage, config_entry) == {"sensors": {sid: ANY}}
+    # From now on the history file is what is read.
+    assert await hass.config_entries.async_reload(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert await _session_ids(hass) == ["kept"]

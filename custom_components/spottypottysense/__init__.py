@@ -31,7 +31,7 @@ from .spotify_api import (
     SpotifyClient,
     SpotifyForbiddenError,
 )
-from .storage import SessionStore
+from .storage import HistoryStore, SessionStore
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS: list[Platform] = [
@@ -125,5 +125,6 @@ async def async_unload_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigE
 async def async_remove_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> None:
     """The account was deleted: delete its stored sessions and its rooms' repair issues too."""
     await SessionStore(hass, entry.entry_id).async_remove()
+    await HistoryStore(hass, entry.entry_id).async_remove()
     for subentry_id in entry.subentries:
         ir.async_delete_issue(hass, DOMAIN, speaker_issue_id(subentry_id))

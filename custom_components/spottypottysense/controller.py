@@ -31,16 +31,19 @@ from .const import (
     EVENT_SESSION_ENDED,
     EVENT_SESSION_STARTED,
 )
-from .decisions import CancelFade, Decision, EndPlayback, FadeOut, StartPlayback
+from .decisions import CancelFade, Decision, EndPlayback, FadeOut, SettleStart, StartPlayback
 from .engine import RoomEngine, Status
+from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
 from .options import RoomOptions
+from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
-from .room_host import RoomHost
+from .room_host import MovableRoom, RoomHost
 from .speaker import (
     NowPlaying,
     PlayRequest,
+    Reading,
     ResumePoint,
     Speaker,
     SpeakerError,
@@ -48,7 +51,7 @@ from .speaker import (
     StartOutcome,
     is_ours,
 )
-from .speaker_factory import create_speaker, speaker_for_target, speaker_name
+from .speaker_factory import create_speaker, speaker_for_target, speaker_kind, speaker_name
 from .speaker_media_player import SERVICE_TIMEOUT
 from .spotify_uri import starts_at_item
 
@@ -100,7 +103,8 @@ class RoomController:
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
         self._removed = False  # the subentry is gone: nothing may be saved to it any more
-        self._fader = Fader(hass, self._spawn)
+        self._fader = Fader(hass, self._spawn, self._async_write_fade_ahead)
+        self._watch = PlayerWatch(hass, self._spawn, self._room_empty)
         self._totals = TodayTotals(self._ended_since)
 
     # ---- properties the entities read -------------------------------------------------------
@@ -189,6 +193,7 @@ class RoomController:
         self._cancel_timer()
         self._cancel_ticker()
         self._fader.stop()
+        self._watch.stop()
 
     @callback
     def async_remove(self) -> None:
@@ -254,8 +259,14 @@ class RoomController:
         return self._apply(self.engine.set_enabled(dt_util.utcnow(), enabled))
 
     def action_timeout(self) -> float:
-        """How long an action waits for the speaker: a few calls of the slower client."""
-        return ACTION_CALLS * max(self.host.client.timeout, SERVICE_TIMEOUT)
+        """How long an action waits for the speaker: a few calls of the room's speaker kind.
+
+        Spotify Connect: 3 requests of the client's timeout (30 s); a media player: 3 service
+        calls of SERVICE_TIMEOUT (45 s).
+        """
+        if speaker_kind(self.subentry.data) is SpeakerKind.MEDIA_PLAYER:
+            return ACTION_CALLS * SERVICE_TIMEOUT
+        return ACTION_CALLS * self.host.client.timeout
 
     async def async_outcome(self, tasks: Iterable[asyncio.Task[Outcome]]) -> None:
         """Wait (bounded) for speaker calls an action spawned; raise what went wrong, translated.
@@ -340,7 +351,10 @@ class RoomController:
         spawned: list[asyncio.Task[Outcome]] = []
         for decision in decisions:
             if isinstance(decision, StartPlayback):
+                self._watch.stop()  # a new session of ours: the old music is no longer watched
                 spawned.append(self._spawn(self._async_start(decision), "start"))
+            elif isinstance(decision, SettleStart):
+                spawned.append(self._spawn(self._async_settle(decision), "settle"))
             elif isinstance(decision, EndPlayback):
                 if not decision.late:
                     # Counted first: once in _ending it is part of what a recount reads.
@@ -348,7 +362,7 @@ class RoomController:
                         decision.record, dt_util.utcnow(), dt_util.get_default_time_zone()
                     )
                     self._ending[decision.record.session_id] = decision.record
-                end = self._spawn(self._async_end(decision.record, late=decision.late), "end")
+                end = self._spawn(self._async_end(decision), "end")
                 self._end_tasks.add(end)
                 spawned.append(end)
             elif isinstance(decision, FadeOut):
@@ -360,7 +374,14 @@ class RoomController:
                     )
                     self._fader.start(session, speaker, decision.ends_at)
             elif isinstance(decision, CancelFade):
-                self._fader.abandon(decision.session_id)
+                if not self._fader.abandon(decision.session_id) and decision.fade_from is not None:
+                    # Its steps ran before a restart or an unload: put the volume back from disk.
+                    session = self.engine.session
+                    target = session.device_id if session is not None else None
+                    self._spawn(
+                        self._async_restore_written_fade(target, decision.fade_from, None),
+                        "fade restore",
+                    )
         if self._removed or self.host.unloaded:
             self.async_stop()  # a late end of a removed or unloaded room arms no timer
         else:
@@ -402,42 +423,153 @@ class RoomController:
         return create_speaker(self.hass, self.host.client, self.subentry.data)
 
     async def _async_start(self, decision: StartPlayback) -> Outcome:
+        """Start (or take over, with follow_me); the session is on disk before the play goes out.
+
+        Write before you act: the write runs alongside the start's read, and the speaker waits
+        for it before its first request that changes anything. After a crash, the session, its
+        speaker and its source are on disk, and a restart settles it with one read.
+        """
         speaker = self.speaker()
+        request = PlayRequest.from_decision(decision, resume=self._resume_point(decision, speaker))
+        ahead = self._write_ahead(
+            decision.session_id, speaker.target_id, speaker.context_for(request)
+        )
         try:
-            if (
-                decision.follow_me
-                and speaker.supports_transfer
-                and await self._async_follow(decision, speaker)
-            ):
-                return None
-            outcome = await speaker.async_start(
-                PlayRequest.from_decision(decision, resume=self._resume_point(decision, speaker))
-            )
+            reading: Reading | None = None
+            if decision.follow_me and speaker.supports_transfer:
+                rooms = self.host.owned_sessions_elsewhere(self, speaker.target_id)
+                if rooms:
+                    # One read serves the follow decision and only_when_idle alike.
+                    reading = Reading(await speaker.async_now_playing())
+                    if await self._async_follow(decision, speaker, rooms, reading, ahead):
+                        return None
+            outcome = await speaker.async_start(request, reading=reading, before_play=ahead.wait)
         except SpeakerError as err:
+            await ahead.wait()
             self._start_failed(decision, err)
             return err
+        await ahead.wait()
         self._started(decision, outcome)
+        await self._async_save_now()  # the outcome, as soon as it is known
         return None
 
-    async def _async_follow(self, decision: StartPlayback, speaker: Speaker) -> bool:
+    async def _async_follow(
+        self,
+        decision: StartPlayback,
+        speaker: Speaker,
+        rooms: list[MovableRoom],
+        reading: Reading,
+        ahead: WriteAhead,
+    ) -> bool:
         """follow_me: move another room's owned session here if it still plays; True if moved.
 
-        The read is made only when some other room has an owned session; it proves the music
-        playing is that session (never music the user started or a session only observed).
+        The read (made only when some other room has an owned session) proves the music playing
+        is that session (never music the user started or a session only observed).
         """
-        rooms = self.host.owned_sessions_elsewhere(self, speaker.target_id)
-        if not rooms:
-            return False
-        playing = await speaker.async_now_playing()
+        playing = reading.playing
         origin = next((room for room in rooms if _plays(playing, room.session)), None)
         if origin is None or playing is None:
             return False
         where = ResumePoint(playing.context_uri, playing.item_uri, playing.position_ms or 0)
+        # What moves here is the other room's music: on disk before the move goes out.
+        self.engine.playback_requested(
+            decision.session_id, device_id=speaker.target_id, context_uri=playing.context_uri
+        )
+        await ahead.rewrite()
         outcome = await speaker.async_transfer(PlayRequest.from_decision(decision, resume=where))
         _LOGGER.info("%s: the music of %s moved here", self.name, origin.name)
         origin.moved_to(self.name)
         self._started(decision, outcome)
+        await self._async_save_now()
         return True
+
+    def _write_ahead(self, session_id: str, target_id: str, context_uri: str | None) -> WriteAhead:
+        """Note the start's speaker and source in the session and write the store now."""
+        self.engine.playback_requested(session_id, device_id=target_id, context_uri=context_uri)
+        return WriteAhead(self._spawn_write)
+
+    def _spawn_write(self) -> asyncio.Task[None]:
+        return self.hass.async_create_task(
+            self._async_save_now(), f"{DOMAIN} {self.subentry_id} write", eager_start=True
+        )
+
+    async def _async_save_now(self) -> None:
+        """Write the store now; a failed write is logged, never a reason to stop the music."""
+        if self._removed:
+            return
+        try:
+            await self.host.async_save_now()
+        except Exception:
+            _LOGGER.exception("%s: could not write the session to disk", self.name)
+
+    async def _async_settle(self, decision: SettleStart) -> Outcome:
+        """After a restart: settle the start that was under way at the crash.
+
+        One read. Ours: the session continues under the normal rules. Not ours, or unknown
+        (the read failed): it ends as released, and a media player is watched for a while.
+        """
+        speaker = speaker_for_target(
+            self.hass, self.host.client, self.subentry.data, decision.device_id
+        )
+        now = dt_util.utcnow()
+        probe = SessionRecord(
+            decision.session_id,
+            now,
+            now,
+            0,
+            owned=True,
+            reason=EndReason.RELEASED,
+            device_id=decision.device_id,
+            context_uri=decision.context_uri,
+        )
+        try:
+            ours = await speaker.async_still_ours(probe)
+        except SpeakerError as err:
+            _LOGGER.warning(
+                "%s: could not check the start under way at restart: %s", self.name, err
+            )
+            ours = False
+        now = dt_util.utcnow()
+        if ours:
+            _LOGGER.info("%s: the start under way at the restart plays; it goes on", self.name)
+            decisions = self.engine.playback_started(
+                now,
+                decision.session_id,
+                owned=True,
+                device_id=decision.device_id,
+                context_uri=decision.context_uri,
+            )
+        else:
+            decisions = self.engine.start_unconfirmed(now, decision.session_id)
+            if speaker.kind is SpeakerKind.MEDIA_PLAYER and not self._removed:
+                self._watch.watch(speaker, probe)
+        self._apply(decisions)
+        return None
+
+    async def _async_write_fade_ahead(self, session_id: str, volume: int) -> None:
+        """The fader read the volume it will lower: on disk before the first step."""
+        self.engine.fade_volume_saved(session_id, volume)
+        await self._async_save_now()
+
+    async def _async_restore_written_fade(
+        self, target_id: str | None, fade_from: int, playing: NowPlaying | None
+    ) -> None:
+        """A fade whose steps ran before a restart or unload: put its volume back.
+
+        Only while the speaker still shows one of the fade's levels (nobody changed it since).
+        """
+        speaker = speaker_for_target(self.hass, self.host.client, self.subentry.data, target_id)
+        try:
+            if playing is None:
+                playing = await speaker.async_now_playing()
+            if (
+                playing is not None
+                and playing.volume is not None
+                and lowered_by_fade(fade_from, playing.volume)
+            ):
+                await speaker.async_set_volume(fade_from)
+        except SpeakerError as err:
+            _LOGGER.warning("%s: could not restore the volume after a fade: %s", self.name, err)
 
     @staticmethod
     def _resume_point(decision: StartPlayback, speaker: Speaker) -> ResumePoint | None:
@@ -520,22 +652,27 @@ class RoomController:
         )
         self._apply(decisions)
 
-    async def _async_end(self, record: SessionRecord, *, late: bool = False) -> Outcome:
+    async def _async_end(self, decision: EndPlayback) -> Outcome:
+        record, late = decision.record, decision.late
         fade = self._fader.take(record.session_id)
         failure: SpeakerError | None = None
+        read: NowPlaying | None = None
         # A moved session plays on in another room: no pause (its fade's volume still goes back).
         if record.owned and record.reason is not EndReason.MOVED:
+            speaker = speaker_for_target(
+                self.hass, self.host.client, self.subentry.data, record.device_id
+            )
             try:
-                speaker = speaker_for_target(
-                    self.hass, self.host.client, self.subentry.data, record.device_id
-                )
                 outcome = await speaker.async_end(record)
             except SpeakerError as err:
-                _LOGGER.warning("%s: could not pause Spotify: %s", self.name, err.translation_key)
+                _LOGGER.warning("%s: could not pause: %s", self.name, err.translation_key)
                 failure = err
+                self._watch_if_player(speaker, record)
             else:
+                read = outcome.playing
                 if not outcome.paused:
                     record = replace(record, reason=EndReason.RELEASED)
+                    self._watch_if_player(speaker, record)
                 elif (playing := outcome.playing) is not None and not late:
                     self.engine.position_saved(
                         record.session_id,
@@ -544,6 +681,8 @@ class RoomController:
                     )
         if fade is not None:
             await self._fader.async_restore(fade)
+        elif decision.fade_from is not None:
+            await self._async_restore_written_fade(record.device_id, decision.fade_from, read)
         if late:
             return failure  # already recorded and announced when it ended during its start
         self._ending.pop(record.session_id, None)
@@ -574,6 +713,19 @@ class RoomController:
             listener(event_type, payload)
 
     # ---- timers and listeners -----------------------------------------------------------------
+
+    def _watch_if_player(self, speaker: Speaker, record: SessionRecord) -> None:
+        """A media player we could not pause (gone, or not playing yet): watch it for a while."""
+        if (
+            speaker.kind is SpeakerKind.MEDIA_PLAYER
+            and not self._removed
+            and not self.host.unloaded
+        ):
+            self._watch.watch(speaker, record)
+
+    def _room_empty(self) -> bool:
+        """Nobody here and no session: music of ours playing now would play to nobody."""
+        return self.engine.session is None and not self._present
 
     def _subscribe(self) -> None:
         entities = list(self.subentry.data.get(CONF_MOTION_ENTITIES, []))
@@ -674,3 +826,24 @@ class RoomController:
 def _plays(playing: NowPlaying | None, session: Session | None) -> bool:
     """Whether `playing` is `session`'s music, still on its speaker (owned sessions only)."""
     return session is not None and is_ours(playing, session)
+
+
+class WriteAhead:
+    """The store write a start waits for before its first request that changes anything.
+
+    Started at once, so it runs alongside the start's read; `wait` is cheap once written.
+    """
+
+    def __init__(self, spawn_write: Callable[[], asyncio.Task[None]]) -> None:
+        self._spawn_write = spawn_write
+        self._task = spawn_write()
+
+    async def wait(self) -> None:
+        """Until the session is on disk."""
+        await asyncio.shield(self._task)
+
+    async def rewrite(self) -> None:
+        """Write again now (the session changed: a follow-me move's speaker and source)."""
+        await self.wait()
+        self._task = self._spawn_write()
+        await self.wait()

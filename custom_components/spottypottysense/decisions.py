@@ -54,9 +54,14 @@ class FadeOut:
 
 @dataclass(frozen=True, slots=True)
 class CancelFade:
-    """Motion came back during the fade: stop fading and put the volume back."""
+    """Motion came back during the fade: stop fading and put the volume back.
+
+    ``fade_from``: the volume before the fade as written ahead, for a fade whose steps ran
+    before a restart or an unload (the shell then has no live fade to ask).
+    """
 
     session_id: str
+    fade_from: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,20 @@ class EndPlayback:
 
     record: SessionRecord
     late: bool = False
+    fade_from: int | None = None  # as for CancelFade: the volume to put back after a fade
 
 
-type Decision = SessionStarted | StartPlayback | EndPlayback | FadeOut | CancelFade
+@dataclass(frozen=True, slots=True)
+class SettleStart:
+    """After a restart, a start whose outcome never reached the disk: read once and report.
+
+    The session was written before the play was sent, with the speaker and what it was to
+    play. Still ours: report `playback_started` (owned); not ours: `start_unconfirmed`.
+    """
+
+    session_id: str
+    device_id: str
+    context_uri: str | None
+
+
+type Decision = SessionStarted | StartPlayback | EndPlayback | FadeOut | CancelFade | SettleStart

@@ -31,10 +31,11 @@ from .decisions import (
     FadeOut,
     ResumeFrom,
     SessionStarted,
+    SettleStart,
     StartPlayback,
 )
 from .options import RoomOptions
-from .parsing import to_utc
+from .parsing import MAX_COUNT, to_utc
 from .quiet_hours import QuietMode
 from .records import EndReason, ResumePoint, RoomState, Session, SessionRecord, SkipReason
 
@@ -269,7 +270,9 @@ class RoomEngine:
     def restore(self, now: datetime, *, present: bool = False) -> list[Decision]:
         """After a restart: carry out what fell due while HA was down.
 
-        A session whose start was in flight (owned None) ends now without pausing (RELEASED).
+        A session whose start was in flight (owned None) and whose speaker was written ahead is
+        settled (`SettleStart`: one read tells whether the music is ours); its timeout runs from
+        `now`. One from a store without that (nothing was sent yet) ends without a pause.
         Presence is taken as `present` (default off) without counting as an edge: an open
         session's timeout then runs from `now`, so nobody loses time to the restart.
         """
@@ -277,8 +280,16 @@ class RoomEngine:
         state = self.state
         state.pending_start = None
         decisions: list[Decision] = []
-        if state.session is not None and state.session.owned is None:
-            decisions += self._end(now, EndReason.RELEASED)
+        unsettled = state.session
+        if unsettled is not None and unsettled.owned is None:
+            if unsettled.device_id is None:
+                decisions += self._end(now, EndReason.RELEASED)
+            else:
+                if unsettled.presence_ended is not None:
+                    unsettled.presence_ended = max(unsettled.presence_ended, now)
+                decisions.append(
+                    SettleStart(unsettled.session_id, unsettled.device_id, unsettled.context_uri)
+                )
         decisions += self._advance(now)
         state.presence = present
         state.presence_since = now if present else None
@@ -320,6 +331,34 @@ class RoomEngine:
         late = dataclasses.replace(record, owned=True, device_id=device_id, context_uri=context_uri)
         return [*decisions, EndPlayback(late, late=True)]
 
+    def playback_requested(
+        self, session_id: str, *, device_id: str, context_uri: str | None
+    ) -> None:
+        """A start is about to be sent to `device_id`: remember where, to settle it after a crash.
+
+        Written to disk before the request goes out (write before you act).
+        """
+        session = self.state.session
+        if session is not None and session.session_id == session_id and session.owned is None:
+            session.device_id = device_id
+            session.context_uri = context_uri
+
+    def start_unconfirmed(self, now: datetime, session_id: str) -> list[Decision]:
+        """A start settled after a restart is not ours: the session ends without a pause."""
+        now = to_utc(now)
+        decisions = self._advance(now)
+        session = self.state.session
+        if session is not None and session.session_id == session_id and session.owned is None:
+            return decisions + self._end(now, EndReason.RELEASED)
+        self._in_flight.records.pop(session_id, None)
+        return decisions
+
+    def fade_volume_saved(self, session_id: str, volume: int) -> None:
+        """The fade read the speaker's volume: keep it (written before the first step)."""
+        session = self.state.session
+        if session is not None and session.session_id == session_id and session.fading:
+            session.fade_from = volume
+
     def moved(self, now: datetime, moved_to: str) -> list[Decision]:
         """Another room took this room's music over: end an owned session as MOVED.
 
@@ -341,7 +380,8 @@ class RoomEngine:
         point = self.state.resume
         if point is None or point.session_id != session_id or item_uri is None:
             return
-        position = 0 if position_ms is None or position_ms < 0 else position_ms
+        # Checked as the loader checks it: what is written can always be read back.
+        position = position_ms if position_ms is not None and 0 <= position_ms <= MAX_COUNT else 0
         self.state.resume = dataclasses.replace(point, item_uri=item_uri, position_ms=position)
 
     def playback_failed(self, now: datetime, session_id: str, error: str) -> list[Decision]:
@@ -402,9 +442,10 @@ class RoomEngine:
         """Motion is back: a timeout fade stops and the session goes on (a max-length one ends)."""
         if session.fade_ends is None or session.fade_reason is not EndReason.TIMEOUT:
             return []
+        fade_from, session.fade_from = session.fade_from, None
         session.fade_ends = None
         session.fade_reason = None
-        return [CancelFade(session.session_id)]
+        return [CancelFade(session.session_id, fade_from)]
 
     def _resume_from(self, now: datetime) -> ResumeFrom | None:
         """Where to resume: the last owned end of the same source, within resume_window."""
@@ -518,4 +559,4 @@ class RoomEngine:
         if reason is EndReason.MOVED:
             cooldown = timedelta(0)  # the music did not stop: walking back may take it back
         state.cooldown_until = now + cooldown if cooldown > timedelta(0) else None
-        return [EndPlayback(record)]
+        return [EndPlayback(record, fade_from=session.fade_from)]

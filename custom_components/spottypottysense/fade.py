@@ -27,3 +27,15 @@ def fade_steps(volume: int, start: datetime, ends_at: datetime) -> list[tuple[da
             continue
         steps.append((start + span * index / FADE_STEPS, level))
     return steps
+
+
+def lowered_by_fade(volume_before: int, volume_now: int) -> bool:
+    """Whether `volume_now` is one of the levels a fade from `volume_before` sets.
+
+    After a restart or an unload the fade's steps are gone; the volume is put back only when
+    the speaker still shows one of our levels (nobody has changed it since).
+    """
+    return any(level == volume_now for _, level in fade_steps(volume_before, _EPOCH, _EPOCH))
+
+
+_EPOCH: Final = datetime(2000, 1, 1)  # fade_steps needs instants; only the levels matter here

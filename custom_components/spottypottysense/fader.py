@@ -9,7 +9,7 @@ fade is abandoned. Steps and the restore run one after the other, never crossing
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
 import logging
@@ -26,6 +26,8 @@ from .speaker import Speaker, SpeakerError, is_ours
 _LOGGER = logging.getLogger(__name__)
 
 type Spawn = Callable[[Coroutine[Any, Any, None], str], object]
+type WriteAhead = Callable[[str, int], Awaitable[None]]
+"""Keeps a session's volume before its fade on disk, before the first step lowers it."""
 
 
 @dataclass(slots=True)
@@ -44,9 +46,10 @@ class FadeRun:
 class Fader:
     """Carries out a room's fades; at most one runs at a time (a room has one session)."""
 
-    def __init__(self, hass: HomeAssistant, spawn: Spawn) -> None:
+    def __init__(self, hass: HomeAssistant, spawn: Spawn, write_ahead: WriteAhead) -> None:
         self._hass = hass
         self._spawn = spawn
+        self._write_ahead = write_ahead
         self._run: FadeRun | None = None
 
     @callback
@@ -67,10 +70,12 @@ class Fader:
         return run
 
     @callback
-    def abandon(self, session_id: str) -> None:
-        """Motion is back: no more steps, and the volume back at once."""
-        if (run := self.take(session_id)) is not None:
-            self._spawn(self.async_restore(run), "fade restore")
+    def abandon(self, session_id: str) -> bool:
+        """Motion is back: no more steps, and the volume back at once; False if none ran here."""
+        if (run := self.take(session_id)) is None:
+            return False
+        self._spawn(self.async_restore(run), "fade restore")
+        return True
 
     @callback
     def stop(self) -> None:
@@ -102,6 +107,9 @@ class Fader:
         if run.cancelled or playing is None or not is_ours(playing, session) or not playing.volume:
             return  # taken over, gone or silent: the end just pauses (or releases)
         run.volume = playing.volume
+        await self._write_ahead(session.session_id, playing.volume)
+        if self._run is not run:  # taken or stopped while the volume was being written
+            return
         for index, (when, level) in enumerate(
             fade_steps(playing.volume, dt_util.utcnow(), ends_at)
         ):

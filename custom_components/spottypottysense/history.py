@@ -117,21 +117,25 @@ class SessionHistory:
     it grows with the history, and nothing re-sorts it.
     """
 
-    __slots__ = ("_entries",)
+    __slots__ = ("_entries", "changes")
 
     def __init__(self, entries: Iterable[tuple[str, SessionRecord]] = ()) -> None:
         self._entries: list[tuple[str, SessionRecord]] = sorted(entries, key=_end_key)
+        # Counts the changes, so the store can reuse the stored form of an unchanged history.
+        self.changes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, room: str, record: SessionRecord) -> None:
-        """Keep an ended session of `room` in end order."""
+    def add(self, room: str, record: SessionRecord) -> bool:
+        """Keep an ended session of `room` in end order; True when it went at the end."""
         entry = (room, record)
+        self.changes += 1
         if not self._entries or _end_key(self._entries[-1]) <= _end_key(entry):
             self._entries.append(entry)
-        else:
-            bisect.insort(self._entries, entry, key=_end_key)
+            return True
+        bisect.insort(self._entries, entry, key=_end_key)
+        return False
 
     def prune(
         self,
@@ -143,12 +147,15 @@ class SessionHistory:
         """Drop what `prune` drops (too old, beyond the newest `max_count`); return how many."""
         cut = bisect.bisect_left(self._entries, _aware(now) - max_age, key=_ended)
         cut = max(cut, len(self._entries) - max(max_count, 0))
-        del self._entries[:cut]
+        if cut:
+            del self._entries[:cut]
+            self.changes += 1
         return cut
 
     def remove_room(self, room: str) -> None:
         """Forget a deleted room's sessions."""
         self._entries = [entry for entry in self._entries if entry[0] != room]
+        self.changes += 1
 
     def records_of(self, room: str) -> list[SessionRecord]:
         """One room's sessions, oldest end first."""
@@ -164,9 +171,14 @@ class SessionHistory:
         return tuple(self._entries)
 
 
+def stored_entry(room: str, record: SessionRecord) -> dict[str, Any]:
+    """One session's stored layout: a flat mapping, its room's id under the key `sensor`."""
+    return {"sensor": room, **record.to_dict()}
+
+
 def history_to_stored(entries: Iterable[tuple[str, SessionRecord]]) -> list[dict[str, Any]]:
-    """The stored layout: one flat mapping per session, its room's id under the key `sensor`."""
-    return [{"sensor": room, **record.to_dict()} for room, record in entries]
+    """The stored layout of the whole history, oldest end first."""
+    return [stored_entry(room, record) for room, record in entries]
 
 
 def history_from_stored(raw: object, now: datetime) -> tuple[SessionHistory, int, int]:

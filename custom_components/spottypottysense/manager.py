@@ -17,11 +17,11 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_ROOM
 from .controller import RoomController
-from .history import SessionHistory, history_from_stored, history_to_stored
+from .history import SessionHistory, history_from_stored, history_to_stored, stored_entry
 from .records import RoomState, SessionRecord
 from .room_host import MovableRoom
 from .spotify_api import SpotifyClient
-from .storage import SAVE_DELAY, SessionStore
+from .storage import SAVE_DELAY, HistoryStore, SessionStore
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -41,9 +41,12 @@ class SessionManager:
         self._client = client
         self._account_device_id = account_device_id
         self.store = SessionStore(hass, entry.entry_id)
+        self.history_store = HistoryStore(hass, entry.entry_id)
+        self._history_written: int | None = None  # history.changes when last written
         self.controllers: dict[str, RoomController] = {}
         self.history = SessionHistory()
         self._stored_states: dict[str, Any] = {}
+        self._stored_history: tuple[int, list[dict[str, Any]]] | None = None
         self._added_listeners: set[Callable[[RoomController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
         self._unsub_save: CALLBACK_TYPE | None = None
@@ -56,8 +59,11 @@ class SessionManager:
         data = await self.store.async_load_safely()
         # The store keeps the rooms' states under "sensors" (its layout predates "room").
         self._stored_states = _dict_or_empty(data.get("sensors"), "room states")
-        raw = [data.pop("sessions", None)]
-        del data
+        history = await self.history_store.async_load_safely()
+        # A store from before the split kept the history beside the states: moved once.
+        moved = "sessions" not in history and "sessions" in data
+        raw = [history.pop("sessions", None) if not moved else data.pop("sessions", None)]
+        del data, history
         if raw[0] is not None and not isinstance(raw[0], list):
             _LOGGER.warning("Ignoring malformed stored session history")
         # Parsing, pruning and freeing a large history (an old or copied file) stay off the
@@ -69,8 +75,10 @@ class SessionManager:
             _LOGGER.warning("Skipped %d unreadable stored sessions", skipped)
         for subentry in self.entry.get_subentries_of_type(SUBENTRY_TYPE_ROOM):
             self._create(subentry)
-        if skipped or pruned:
-            self.schedule_save()  # write the smaller history back, once
+        if skipped or pruned or moved:
+            self.schedule_save()  # write the smaller (or moved) history back, once
+        else:
+            self._history_written = self.history.changes
         self.entry.async_on_unload(self.entry.add_update_listener(self._async_entry_updated))
         self._track_midnight()
         self.entry.async_on_unload(
@@ -161,9 +169,17 @@ class SessionManager:
         state = None
         if (raw := self._stored_states.get(subentry.subentry_id)) is not None:
             try:
-                state = RoomState.from_dict(raw)
-            except ValueError, KeyError, TypeError, OverflowError:
+                state, problems = RoomState.load(raw)
+            except ValueError:
                 _LOGGER.warning("Ignoring the unreadable stored state of %s", subentry.title)
+            else:
+                if problems:
+                    # One bad field costs that field only: the session, snooze and cooldown stay.
+                    _LOGGER.warning(
+                        "%s: ignored unreadable stored fields: %s",
+                        subentry.title,
+                        ", ".join(problems),
+                    )
         try:
             controller = RoomController(self.hass, self, subentry, state)
         except ValueError:
@@ -239,8 +255,15 @@ class SessionManager:
     @callback
     def add_record(self, room_id: str, record: SessionRecord) -> None:
         """Keep an ended session (30 days, at most 5,000 per account)."""
-        self.history.add(room_id, record)
-        self.history.prune(dt_util.utcnow())
+        cached = self._stored_history
+        in_step = cached is not None and cached[0] == self.history.changes
+        appended = self.history.add(room_id, record)
+        cut = self.history.prune(dt_util.utcnow())
+        if cached is not None and in_step and appended:
+            # Kept in step on the loop (a copy of references, no encoding): the next write, a
+            # start's write-ahead among them, needs no executor job to turn history into JSON.
+            stored = [*cached[1], stored_entry(room_id, record)][cut:]
+            self._stored_history = (self.history.changes, stored)
         self.schedule_save()
 
     @callback
@@ -248,6 +271,15 @@ class SessionManager:
         """Write soon, coalescing bursts; HA's final write saves what is pending at shutdown."""
         if self._unsub_save is None and not self._unloaded:
             self._unsub_save = async_call_later(self.hass, SAVE_DELAY, self._on_save_due)
+
+    async def async_save_now(self) -> None:
+        """Write the rooms' states now: what a start must find after a crash.
+
+        Only the small states file: the history waits for its delayed save (still pending).
+        """
+        if self._unloaded:
+            return
+        await self._async_write(history=False)
 
     def _cancel_save(self) -> None:
         if self._unsub_save is not None:
@@ -264,24 +296,45 @@ class SessionManager:
             self._cancel_save()
             await self._async_write()
 
-    async def _async_write(self) -> None:
-        """Write a snapshot taken now; records become JSON in the executor, off the loop."""
-        async with self._write_lock:  # snapshots are written in the order they were taken
-            states, entries = self._snapshot()
-            sessions = await self.hass.async_add_executor_job(history_to_stored, entries)
-            written = [{"sensors": states, "sessions": sessions}]
-            del sessions
-            await self.store.async_save(written[0])
-            # Freeing thousands of dicts takes about a millisecond: do it off the loop too.
-            await self.hass.async_add_executor_job(written.clear)
+    async def _async_write(self, *, history: bool = True) -> None:
+        """Write a snapshot taken now, off the loop: the states, then the history if it changed.
 
-    def _snapshot(self) -> tuple[dict[str, Any], tuple[tuple[str, SessionRecord], ...]]:
-        """What to store, as values nobody changes later (fresh dicts, frozen records)."""
+        The states file is small: one executor job encodes and writes it. A start waits for
+        that before its play, so it stays short whatever the history holds.
+        """
+        async with self._write_lock:  # snapshots are written in the order they were taken
+            await self.store.async_save({"sensors": self._states_snapshot()})
+            changes = self.history.changes
+            if history and changes != self._history_written:
+                sessions = await self._stored_sessions()
+                await self.history_store.async_save({"sessions": sessions})
+                self._history_written = changes
+
+    def _states_snapshot(self) -> dict[str, Any]:
+        """The rooms' states as fresh dicts nobody changes later."""
         states = dict(self._stored_states)
         states.update(
             {sid: controller.engine.state.to_dict() for sid, controller in self.controllers.items()}
         )
-        return states, self.history.snapshot()
+        return states
+
+    async def _stored_sessions(self) -> list[dict[str, Any]]:
+        """The history's stored form, made again (in the executor) only when it changed.
+
+        The list is kept between writes and never changed, only replaced; the replaced one
+        (thousands of dicts) is freed in the executor, off the loop.
+        """
+        changes = self.history.changes
+        cached = self._stored_history
+        if cached is not None and cached[0] == changes:
+            return cached[1]
+        sessions = await self.hass.async_add_executor_job(
+            history_to_stored, self.history.snapshot()
+        )
+        self._stored_history = (changes, sessions)
+        if cached is not None and cached[1]:
+            self.hass.async_add_executor_job(cached[1].clear)
+        return sessions
 
     @callback
     def _on_midnight(self, now: datetime) -> None:

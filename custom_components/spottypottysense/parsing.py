@@ -113,6 +113,15 @@ def parse_volume(key: str, value: object) -> int | None:
     return int(number)
 
 
+def parse_optional_volume(value: object) -> int | None:
+    """A stored volume: a whole number 0-100, or None."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise ValueError(f"expected a volume 0-100, not {value!r}")
+    return value
+
+
 def parse_flag(key: str, value: object, default: bool) -> bool:
     """A boolean option; missing takes `default`."""
     if value is None:
@@ -141,3 +150,27 @@ def parse_days(value: object) -> frozenset[str]:
     if not all(isinstance(day, str) and day in WEEKDAYS for day in days):
         raise ValueError(f"quiet_days: expected weekdays out of {WEEKDAYS}, not {value!r}")
     return frozenset(days)
+
+
+# --- values from Spotify and from other integrations' players, checked at the door -----------
+# The same limits the loader applies: what we keep from an answer can always be read back.
+
+
+def position_ms(value: object, *, scale: float = 1) -> int | None:
+    """A playback position in ms (`value` times `scale`), or None when it is not a sane number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    scaled = value * scale
+    if not math.isfinite(scaled) or not 0 <= scaled <= MAX_COUNT:
+        return None
+    return int(scaled)
+
+
+def volume_percent(value: object, *, scale: float = 1) -> int | None:
+    """A volume 0-100 (`value` times `scale`, rounded), or None when it is not one."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    scaled = value * scale
+    if not math.isfinite(scaled) or not 0 <= scaled <= 100:
+        return None
+    return round(scaled)

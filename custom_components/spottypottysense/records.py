@@ -7,7 +7,7 @@ engine. No HA imports.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +22,7 @@ from .parsing import (
     parse_optional_bool,
     parse_optional_datetime,
     parse_optional_str,
+    parse_optional_volume,
     parse_str,
 )
 
@@ -52,6 +53,27 @@ def _parse_optional_reason(value: object) -> EndReason | None:
     return None if value is None else EndReason(parse_str(value))
 
 
+_FIELD_ERRORS = (ValueError, TypeError, KeyError, OverflowError)
+
+
+def _field[T](
+    data: Mapping[str, Any],
+    key: str,
+    parse: Callable[[object], T],
+    default: T,
+    problems: list[str],
+    prefix: str = "",
+) -> T:
+    """One stored field, or its default when it cannot be ours (noted in `problems`)."""
+    if key not in data:
+        return default
+    try:
+        return parse(data[key])
+    except _FIELD_ERRORS:
+        problems.append(prefix + key)
+        return default
+
+
 @dataclass(slots=True)
 class Session:
     """The open session of a room (mutable; the engine owns it)."""
@@ -67,6 +89,9 @@ class Session:
     # While the volume fades out before the pause: when the fade ends, and why it began.
     fade_ends: datetime | None = None
     fade_reason: EndReason | None = None
+    # The speaker's volume before the fade, written before the first step lowers it, so that
+    # an end after a restart or an unload can still put it back.
+    fade_from: int | None = None
 
     @property
     def fading(self) -> bool:
@@ -88,6 +113,8 @@ class Session:
         if self.fade_ends is not None:
             data["fade_ends"] = self.fade_ends.isoformat()
             data["fade_reason"] = None if self.fade_reason is None else str(self.fade_reason)
+            if self.fade_from is not None:
+                data["fade_from"] = self.fade_from
         return data
 
     @classmethod
@@ -107,9 +134,42 @@ class Session:
                 context_uri=parse_optional_str(data.get("context_uri")),
                 fade_ends=parse_optional_datetime(data.get("fade_ends")),
                 fade_reason=_parse_optional_reason(data.get("fade_reason")),
+                fade_from=parse_optional_volume(data.get("fade_from")),
             )
         except (KeyError, TypeError) as err:
             raise ValueError(f"bad session data: {err!r}") from err
+
+    @classmethod
+    def load(cls, data: Mapping[str, Any], problems: list[str]) -> Session:
+        """Like `from_dict`, but a bad optional field costs that field only (named in problems).
+
+        Without a readable id and start there is no session to keep: ValueError.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a mapping, not {data!r}")
+        try:
+            session_id = parse_str(data["session_id"])
+            started = parse_datetime(data["started"])
+        except _FIELD_ERRORS as err:
+            raise ValueError(f"bad session id or start: {err!r}") from err
+
+        def field[T](key: str, parse: Callable[[object], T], default: T) -> T:
+            return _field(data, key, parse, default, problems, "session.")
+
+        fade_ends = field("fade_ends", parse_optional_datetime, None)
+        return cls(
+            session_id=session_id,
+            started=started,
+            owned=field("owned", parse_optional_bool, None),
+            motion_count=field("motion_count", parse_count, 0),
+            last_motion=field("last_motion", parse_optional_datetime, None),
+            presence_ended=field("presence_ended", parse_optional_datetime, None),
+            device_id=field("device_id", parse_optional_str, None),
+            context_uri=field("context_uri", parse_optional_str, None),
+            fade_ends=fade_ends,
+            fade_reason=field("fade_reason", _parse_optional_reason, None) if fade_ends else None,
+            fade_from=field("fade_from", parse_optional_volume, None) if fade_ends else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,3 +364,47 @@ class RoomState:
             error=parse_optional_str(data.get("error")),
             resume=None if resume is None else ResumePoint.from_dict(resume),
         )
+
+    @classmethod
+    def load(cls, data: object) -> tuple[RoomState, list[str]]:
+        """What a restart reads: each bad field costs that field only, never the whole room.
+
+        Returns the state and the names of the fields that could not be read (to be logged).
+        An open session, a snooze or a cooldown survives a bad neighbouring field.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a mapping, not {data!r}")
+        problems: list[str] = []
+
+        def field[T](key: str, parse: Callable[[object], T], default: T) -> T:
+            return _field(data, key, parse, default, problems)
+
+        def session(value: object) -> Session | None:
+            return None if value is None else Session.load(_mapping(value), problems)
+
+        def resume(value: object) -> ResumePoint | None:
+            return None if value is None else ResumePoint.from_dict(_mapping(value))
+
+        def skip(value: object) -> SkipReason | None:
+            return None if value is None else SkipReason(parse_str(value))
+
+        state = cls(
+            enabled=field("enabled", parse_bool, True),
+            snoozed_until=field("snoozed_until", parse_optional_datetime, None),
+            cooldown_until=field("cooldown_until", parse_optional_datetime, None),
+            presence=field("presence", parse_bool, False),
+            presence_since=field("presence_since", parse_optional_datetime, None),
+            pending_start=field("pending_start", parse_optional_datetime, None),
+            session=field("session", session, None),
+            last_motion=field("last_motion", parse_optional_datetime, None),
+            last_skip_reason=field("last_skip_reason", skip, None),
+            error=field("error", parse_optional_str, None),
+            resume=field("resume", resume, None),
+        )
+        return state, problems
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ValueError(f"expected a mapping, not {value!r}")
+    return value

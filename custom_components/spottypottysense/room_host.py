@@ -52,6 +52,9 @@ class RoomHost(Protocol):
     def schedule_save(self) -> None:
         """Write the store soon (coalesced)."""
 
+    async def async_save_now(self) -> None:
+        """Write the store now (write before you act: a session start waits for this)."""
+
     def add_record(self, room_id: str, record: SessionRecord) -> None:
         """Keep an ended session of `room_id`."""
 

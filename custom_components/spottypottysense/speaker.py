@@ -12,6 +12,7 @@ returned so a later session can resume it and a fade can restore the volume.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar, Protocol
@@ -115,6 +116,17 @@ class SpeakerError(Exception):
         self.auth = auth
 
 
+type BeforePlay = Callable[[], Awaitable[None]]
+"""Awaited right before a start's first request that changes anything (write before you act)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A playback read the caller already made (follow-me's), so a start need not read again."""
+
+    playing: NowPlaying | None
+
+
 class Speaker(Protocol):
     """One room's speaker. Every method may raise SpeakerError."""
 
@@ -125,8 +137,24 @@ class Speaker(Protocol):
     def target_id(self) -> str:
         """The id sessions record (Spotify device id or media player entity id)."""
 
-    async def async_start(self, request: PlayRequest) -> StartOutcome:
-        """Start the request, or observe when check_idle finds the speaker/account busy."""
+    async def async_start(
+        self,
+        request: PlayRequest,
+        *,
+        reading: Reading | None = None,
+        before_play: BeforePlay | None = None,
+    ) -> StartOutcome:
+        """Start the request, or observe when check_idle finds the speaker/account busy.
+
+        ``reading``: the account's playback as just read (no second read for check_idle);
+        ``before_play``: awaited before the first request that changes anything.
+        """
+
+    def context_for(self, request: PlayRequest) -> str | None:
+        """What a start of `request` will record as its context (what the end compares)."""
+
+    async def async_still_ours(self, record: SessionRecord | Session) -> bool:
+        """One read: whether what plays is still what `record` started (settling a start)."""
 
     async def async_now_playing(self) -> NowPlaying | None:
         """Read what plays right now (one read); None when nothing plays at all."""
@@ -146,7 +174,7 @@ class Speaker(Protocol):
         """Move the account's current playback here, keeping track and position (follow me).
 
         Only when `supports_transfer`; the caller checks that what moves is an owned session.
-        The request's volume is applied after the move.
+        The request's volume is applied after the move. A lost answer is settled by one read.
         """
 
 

@@ -1,9 +1,12 @@
 """The HA media player speaker: Sonos, Cast, Music Assistant, core's Spotify player...
 
 Every command is a blocking ``media_player`` service call with a timeout, so a player that
-hangs never holds a session. Start: at most 3 calls (volume when supported and different,
-play_media/media_play, shuffle when supported and different). End: at most 1 (pause, or stop
-when the player cannot pause), only while the player still plays what we started.
+hangs never holds a session, and whatever the player's integration raises (any exception, or a
+cancellation of its own) becomes a `SpeakerError` here, at our border. Start: at most 3 calls
+(volume when supported and different, play_media/media_play, shuffle when supported and
+different); a play that fails or times out is checked against the player's state, since it may
+have started all the same. End: at most 1 (pause, or stop when the player cannot pause), only
+while the player still plays what we started.
 """
 
 from __future__ import annotations
@@ -36,14 +39,15 @@ from homeassistant.const import (
     STATE_UNKNOWN,
 )
 from homeassistant.core import HomeAssistant, State
-from homeassistant.exceptions import HomeAssistantError
-import voluptuous as vol
 
-from .records import SessionRecord
+from .parsing import position_ms, volume_percent
+from .records import Session, SessionRecord
 from .speaker import (
+    BeforePlay,
     EndOutcome,
     NowPlaying,
     PlayRequest,
+    Reading,
     SpeakerError,
     SpeakerKind,
     StartOutcome,
@@ -73,14 +77,36 @@ def supported_features(state: State) -> MediaPlayerEntityFeature:
     return MediaPlayerEntityFeature(int(state.attributes.get(ATTR_SUPPORTED_FEATURES) or 0))
 
 
+class PlayerCancelledError(RuntimeError):
+    """The player's own handler was cancelled (not our task): a failure like any other."""
+
+
 async def async_call(hass: HomeAssistant, service: str, data: Mapping[str, Any]) -> None:
-    """One blocking media_player service call, bounded; any failure is player_unavailable."""
+    """One blocking media_player service call, bounded; any failure is player_unavailable.
+
+    Another integration's handler may raise anything, hang, or be cancelled by its own code:
+    each ends here as a SpeakerError. Only a cancellation of our own task goes on up.
+    """
     try:
         async with asyncio.timeout(SERVICE_TIMEOUT):
-            await hass.services.async_call(MEDIA_PLAYER_DOMAIN, service, dict(data), blocking=True)
-    except (HomeAssistantError, TimeoutError, vol.Invalid, ValueError, KeyError) as err:
+            try:
+                await hass.services.async_call(
+                    MEDIA_PLAYER_DOMAIN, service, dict(data), blocking=True
+                )
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is not None and task.cancelling():
+                    raise  # ours (an unload, or the time limit above)
+                raise PlayerCancelledError(f"media_player.{service} was cancelled") from None
+    except Exception as err:
         # Other integrations' handlers raise what they like; none may break the session.
-        _LOGGER.warning("media_player.%s on %s failed: %s", service, data.get(ATTR_ENTITY_ID), err)
+        _LOGGER.warning(
+            "media_player.%s on %s failed: %s: %s",
+            service,
+            data.get(ATTR_ENTITY_ID),
+            type(err).__name__,
+            err,
+        )
         raise SpeakerError(PLAYER_UNAVAILABLE, missing=True) from err
 
 
@@ -105,7 +131,13 @@ class MediaPlayerSpeaker:
         """The entity id sessions record."""
         return self._entity_id
 
-    async def async_start(self, request: PlayRequest) -> StartOutcome:
+    async def async_start(
+        self,
+        request: PlayRequest,
+        *,
+        reading: Reading | None = None,
+        before_play: BeforePlay | None = None,
+    ) -> StartOutcome:
         """Play the source on the player, or observe when it or the account already plays."""
         state = self._available_state()
         if request.check_idle:
@@ -113,10 +145,13 @@ class MediaPlayerSpeaker:
                 return StartOutcome(
                     owned=False,
                     target_id=self._entity_id,
-                    context_uri=state.attributes.get(ATTR_MEDIA_CONTENT_ID),
+                    context_uri=_text(state.attributes.get(ATTR_MEDIA_CONTENT_ID)),
                 )
             if (account := await self._account_playing()) is not None:
                 return account
+        if before_play is not None:
+            await before_play()
+            state = self._available_state()  # the player may have gone meanwhile
         features = supported_features(state)
         calls = 0
         volume = self._volume_call(request, state, features)
@@ -124,18 +159,7 @@ class MediaPlayerSpeaker:
             await self._best_effort(SERVICE_VOLUME_SET, volume)  # before play: no loud start
             calls, volume = calls + 1, None
         target = {ATTR_ENTITY_ID: self._entity_id}
-        if request.source is None:
-            await async_call(self._hass, SERVICE_MEDIA_PLAY, target)
-        else:
-            await async_call(
-                self._hass,
-                SERVICE_PLAY_MEDIA,
-                {
-                    **target,
-                    ATTR_MEDIA_CONTENT_ID: request.source,
-                    ATTR_MEDIA_CONTENT_TYPE: content_type(request.source),
-                },
-            )
+        adopted = await self._play(request)
         calls += 1
         after: list[dict[str, Any]] = [volume] if volume is not None else []
         if (
@@ -149,8 +173,54 @@ class MediaPlayerSpeaker:
             await self._best_effort(service, data)
             calls += 1
         return StartOutcome(
-            owned=True, target_id=self._entity_id, context_uri=request.source, requests=calls
+            owned=True,
+            target_id=self._entity_id,
+            context_uri=request.source,
+            adopted=adopted,
+            requests=calls,
         )
+
+    async def _play(self, request: PlayRequest) -> bool:
+        """play_media (or media_play); True when it failed but the player plays ours anyway.
+
+        A player may start and then raise, or start after our time limit: the state decides.
+        Playing our source → the start stands (adopted), so the end will pause it.
+        """
+        target = {ATTR_ENTITY_ID: self._entity_id}
+        try:
+            if request.source is None:
+                await async_call(self._hass, SERVICE_MEDIA_PLAY, target)
+            else:
+                await async_call(
+                    self._hass,
+                    SERVICE_PLAY_MEDIA,
+                    {
+                        **target,
+                        ATTR_MEDIA_CONTENT_ID: request.source,
+                        ATTR_MEDIA_CONTENT_TYPE: content_type(request.source),
+                    },
+                )
+        except SpeakerError:
+            playing = await self.async_now_playing()
+            if (
+                request.source is not None
+                and playing is not None
+                and playing.is_playing
+                and playing.context_uri == request.source
+            ):
+                _LOGGER.info("%s plays our source although play_media failed", self._entity_id)
+                return True
+            raise
+        return False
+
+    def context_for(self, request: PlayRequest) -> str | None:
+        """The content id the player will report: the source itself."""
+        return request.source
+
+    async def async_still_ours(self, record: SessionRecord | Session) -> bool:
+        """The player plays our source (or the account plays our context on it); no I/O else."""
+        playing = await self.async_now_playing()
+        return is_ours(playing, record) or await self._account_plays_ours(playing, record)
 
     async def async_now_playing(self) -> NowPlaying | None:
         """What the entity's state shows (no I/O)."""
@@ -158,15 +228,15 @@ class MediaPlayerSpeaker:
         if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
             return None
         attributes = state.attributes
-        level = attributes.get(ATTR_MEDIA_VOLUME_LEVEL)
-        position = attributes.get(ATTR_MEDIA_POSITION)
+        shuffle = attributes.get(ATTR_MEDIA_SHUFFLE)
+        # Another integration's attributes: checked at the door, like Spotify's answers.
         return NowPlaying(
             is_playing=state.state == MediaPlayerState.PLAYING,
             target_id=self._entity_id,
-            context_uri=attributes.get(ATTR_MEDIA_CONTENT_ID),
-            position_ms=int(position * 1000) if isinstance(position, (int, float)) else None,
-            volume=round(level * 100) if isinstance(level, (int, float)) else None,
-            shuffle=attributes.get(ATTR_MEDIA_SHUFFLE),
+            context_uri=_text(attributes.get(ATTR_MEDIA_CONTENT_ID)),
+            position_ms=position_ms(attributes.get(ATTR_MEDIA_POSITION), scale=1000),
+            volume=volume_percent(attributes.get(ATTR_MEDIA_VOLUME_LEVEL), scale=100),
+            shuffle=shuffle if isinstance(shuffle, bool) else None,
         )
 
     async def async_end(
@@ -239,7 +309,9 @@ class MediaPlayerSpeaker:
             context_uri=account.context_uri,
         )
 
-    async def _account_plays_ours(self, playing: NowPlaying | None, record: SessionRecord) -> bool:
+    async def _account_plays_ours(
+        self, playing: NowPlaying | None, record: SessionRecord | Session
+    ) -> bool:
         """Players that report the current track (Cast, core Spotify) instead of our playlist.
 
         Still playing, but under another content id: ours if the Spotify account plays our
@@ -261,3 +333,8 @@ class MediaPlayerSpeaker:
         if is_context(record.context_uri):
             return account.context_uri == record.context_uri
         return account.item_uri == record.context_uri
+
+
+def _text(value: object) -> str | None:
+    """A content id as a string (a player may report anything)."""
+    return value if isinstance(value, str) else None

@@ -15,12 +15,15 @@ from collections.abc import Awaitable, Callable
 import logging
 from typing import Any, ClassVar
 
-from .records import SessionRecord
+from .parsing import position_ms, volume_percent
+from .records import Session, SessionRecord
 from .speaker import (
+    BeforePlay,
     EndOutcome,
     FoundSpeaker,
     NowPlaying,
     PlayRequest,
+    Reading,
     SpeakerError,
     SpeakerKind,
     StartOutcome,
@@ -81,14 +84,28 @@ class SpotifyConnectSpeaker:
 
     # ---- the interface -------------------------------------------------------------------------
 
-    async def async_start(self, request: PlayRequest) -> StartOutcome:
+    async def async_start(
+        self,
+        request: PlayRequest,
+        *,
+        reading: Reading | None = None,
+        before_play: BeforePlay | None = None,
+    ) -> StartOutcome:
         """Start the request, or observe when the account already plays (check_idle)."""
         sent = self._client.requests_sent
         try:
-            outcome = await self._start(request)
+            outcome = await self._start(request, reading, before_play)
         except SpotifyApiError as err:
             raise speaker_error(err) from err
         return _with_requests(outcome, self._client.requests_sent - sent)
+
+    def context_for(self, request: PlayRequest) -> str | None:
+        """The context the start plays (None for a single track or a plain resume)."""
+        return _context_of(request)
+
+    async def async_still_ours(self, record: SessionRecord | Session) -> bool:
+        """One read: our context still plays on this session's speaker."""
+        return is_ours(await self.async_now_playing(), record)
 
     async def async_now_playing(self) -> NowPlaying | None:
         """One playback read."""
@@ -124,33 +141,74 @@ class SpotifyConnectSpeaker:
         """
         sent = self._client.requests_sent
         try:
-            await self._client.transfer_playback(self._device_id, play=True)
+            target, found = await self._transfer(self._device_id)
         except SpotifyApiError as err:
             raise speaker_error(err) from err
         if request.volume is not None:
-            await self._best_effort(
-                self._client.set_volume(request.volume, self._device_id), "volume"
-            )
+            await self._best_effort(self._client.set_volume(request.volume, target), "volume")
         context = request.resume.context_uri if request.resume is not None else None
         return StartOutcome(
             owned=True,
-            target_id=self._device_id,
+            target_id=target,
             context_uri=context,
+            found=found,
             requests=self._client.requests_sent - sent,
         )
 
+    async def _transfer(self, device_id: str) -> tuple[str, FoundSpeaker | None]:
+        """PUT /me/player; the speaker found again by name after a 404; a lost answer read once.
+
+        Returns the device the music moved to and, when it had a new id, the device found.
+        """
+        try:
+            await self._send_transfer(device_id)
+        except SpotifyNotFoundError:
+            found = await self._find_speaker()
+            if found is None or found.device_id is None or found.device_id == device_id:
+                raise
+            await self._send_transfer(found.device_id)
+            return found.device_id, FoundSpeaker(found.device_id, found.name)
+        return device_id, None
+
+    async def _send_transfer(self, device_id: str) -> None:
+        """A transfer whose answer was lost (5xx, timeout) worked if the music now plays there.
+
+        Unknown (the read fails too) or still elsewhere: the error stands, and the room the
+        music came from keeps its session (and pauses it at its end, if still its own).
+        """
+        try:
+            await self._client.transfer_playback(device_id, play=True)
+        except SpotifyConnectionError:
+            try:
+                state = await self._client.playback()
+            except SpotifyApiError:
+                state = None
+            if (
+                state is not None
+                and state.is_playing
+                and state.device is not None
+                and state.device.device_id == device_id
+            ):
+                _LOGGER.info("Speaker %s: the move worked although its answer was lost", device_id)
+                return
+            raise
+
     # ---- starting ------------------------------------------------------------------------------
 
-    async def _start(self, request: PlayRequest) -> StartOutcome:
-        state: PlaybackState | None = None
-        if request.check_idle:
-            state = await self._client.playback()
-            if state is not None and state.is_playing:
-                return StartOutcome(
-                    owned=False,
-                    target_id=state.device.device_id if state.device else None,
-                    context_uri=state.context_uri,
-                )
+    async def _start(
+        self, request: PlayRequest, reading: Reading | None, before_play: BeforePlay | None
+    ) -> StartOutcome:
+        state: NowPlaying | None = None
+        if reading is not None:
+            state = reading.playing
+        elif request.check_idle:
+            state = _now_playing(await self._client.playback())
+        if request.check_idle and state is not None and state.is_playing:
+            return StartOutcome(
+                owned=False, target_id=state.target_id, context_uri=state.context_uri
+            )
+        if before_play is not None:
+            await before_play()
         context = _context_of(request)
         try:
             adopted = await self._play(request, self._device_id, state)
@@ -173,16 +231,13 @@ class SpotifyConnectSpeaker:
             owned=True, target_id=self._device_id, context_uri=context, adopted=adopted
         )
 
-    async def _play(
-        self, request: PlayRequest, device_id: str, state: PlaybackState | None
-    ) -> bool:
+    async def _play(self, request: PlayRequest, device_id: str, state: NowPlaying | None) -> bool:
         """Play with volume and shuffle around it; True when a lost answer was adopted.
 
         They go first (only those that differ) when the speaker is Spotify's active device, so
         there is no loud first second; an inactive speaker only accepts them once play woke it.
         """
-        device = state.device if state is not None else None
-        active = device is not None and device.device_id == device_id
+        active = state is not None and state.target_id == device_id
         settings = self._settings(request, device_id, state if active else None)
         if active:
             await _together(settings)
@@ -192,14 +247,13 @@ class SpotifyConnectSpeaker:
         return adopted
 
     def _settings(
-        self, request: PlayRequest, device_id: str, known: PlaybackState | None
+        self, request: PlayRequest, device_id: str, known: NowPlaying | None
     ) -> list[Callable[[], Awaitable[None]]]:
         """Volume and shuffle calls still needed; `known` is the active speaker's read."""
         client = self._client
         calls: list[Callable[[], Awaitable[None]]] = []
-        device = known.device if known is not None else None
         volume = request.volume
-        if volume is not None and (device is None or device.volume_percent != volume):
+        if volume is not None and (known is None or known.volume != volume):
             calls.append(lambda: self._best_effort(client.set_volume(volume, device_id), "volume"))
         # Shuffle matters only for what we choose; "resume" keeps the listener's own setting.
         shuffle = request.shuffle
@@ -343,7 +397,8 @@ def _now_playing(state: PlaybackState | None) -> NowPlaying | None:
         target_id=device.device_id if device is not None else None,
         context_uri=state.context_uri,
         item_uri=state.item_uri,
-        position_ms=state.progress_ms,
-        volume=device.volume_percent if device is not None else None,
+        # Checked at the door with the loader's limits: what is kept can be read back.
+        position_ms=position_ms(state.progress_ms),
+        volume=volume_percent(device.volume_percent) if device is not None else None,
         shuffle=state.shuffle,
     )

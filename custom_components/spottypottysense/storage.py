@@ -1,4 +1,11 @@
-"""Persistence of open sessions, timers and session history through HA's Store helper."""
+"""Persistence through HA's Store helper: the rooms' states, and the session history apart.
+
+Two files per account: `.storage/spottypottysense.<entry_id>` keeps the rooms' states (open
+sessions, deadlines, cooldowns, snoozes, switches): small, and written before every start's
+play (write before you act). `.storage/spottypottysense.<entry_id>.history` keeps the ended
+sessions (up to 5,000): larger, written with a delay. Stores written before the split kept the
+history in the first file under "sessions"; it is read from there once and moved.
+"""
 
 from __future__ import annotations
 
@@ -18,13 +25,13 @@ SAVE_DELAY = 10  # seconds: coalesce bursts of motion into one write; HA writes 
 
 
 class SessionStore(Store[dict[str, Any]]):
-    """Versioned store of one account entry (`.storage/spottypottysense.<entry_id>`)."""
+    """The rooms' states of one account (`.storage/spottypottysense.<entry_id>`)."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+    def __init__(self, hass: HomeAssistant, entry_id: str, *, suffix: str = "") -> None:
         super().__init__(
             hass,
             STORAGE_VERSION,
-            f"{DOMAIN}.{entry_id}",
+            f"{DOMAIN}.{entry_id}{suffix}",
             minor_version=STORAGE_MINOR_VERSION,
             # Thousands of sessions take milliseconds to encode: do it in the executor. The
             # manager hands over a snapshot (fresh dicts and lists), never live objects.
@@ -53,3 +60,10 @@ class SessionStore(Store[dict[str, Any]]):
             _LOGGER.warning("Ignoring malformed %s; starting with no stored sessions", self.path)
             return {}
         return data
+
+
+class HistoryStore(SessionStore):
+    """The account's ended sessions (`.storage/spottypottysense.<entry_id>.history`)."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        super().__init__(hass, entry_id, suffix=".history")
