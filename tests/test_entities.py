@@ -423,6 +423,7 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
     session_id = started.data["session_id"]
     assert started.data == {
         "device_id": device.id,
+        "room": "Bathroom",
         "sensor": "Bathroom",
         "session_id": session_id,
         "started": local(2026, 11, 24, 20, 0).astimezone(dt_util.UTC).isoformat(),
@@ -444,6 +445,7 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
     (ended,) = bus["session_ended"]
     assert ended.data == {
         "device_id": device.id,
+        "room": "Bathroom",
         "sensor": "Bathroom",
         "session_id": session_id,
         "started": local(2026, 11, 24, 20, 0).astimezone(dt_util.UTC).isoformat(),

@@ -706,8 +706,8 @@ class RoomController:
 
     @callback
     def _fire(self, event_type: str, data: dict[str, Any]) -> None:
-        # "sensor" is the events' public key for the room's name (automations use it).
-        payload = {"device_id": self.device_id, "sensor": self.name, **data}
+        # "room" names the room; "sensor" is the same, kept for automations written before.
+        payload = {"device_id": self.device_id, "room": self.name, "sensor": self.name, **data}
         self.hass.bus.async_fire(f"{DOMAIN}_{event_type}", payload)
         for listener in tuple(self._event_listeners):
             listener(event_type, payload)

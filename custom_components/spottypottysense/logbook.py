@@ -14,9 +14,9 @@ _REASONS = {
     "timeout": "nobody was there any more",
     "max_duration": "it reached its maximum length",
     "manual": "it was stopped by hand",
-    "disabled": "the sensor was switched off",
+    "disabled": "the room was switched off",
     "released": "someone else took over playback",
-    "removed": "the sensor was removed",
+    "removed": "the room was removed",
     "moved": "the music moved to another room",
 }
 _ERRORS = {
@@ -47,7 +47,7 @@ def _duration(seconds: Any) -> str | None:
 
 def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
     """The logbook's name and message for one of the integration's events."""
-    name = str(data.get("sensor") or "SpottyPottySense")
+    name = str(data.get("room") or data.get("sensor") or "SpottyPottySense")
     kind = event_type.removeprefix(f"{DOMAIN}_")
     if kind == EVENT_SESSION_STARTED:
         if data.get("owned"):
