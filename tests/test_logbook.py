@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.spottypottysense.const import DOMAIN
-from custom_components.spottypottysense.logbook import async_describe_events
+from custom_components.spottypottysense.logbook import async_describe_events, describe
 from tests.conftest import MOTION, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
 
@@ -185,8 +185,6 @@ async def test_the_logbook_shows_a_real_session(
 
 
 def test_the_room_key_names_the_room_and_sensor_is_its_alias() -> None:
-    from custom_components.spottypottysense.logbook import describe
-
     event = "spottypottysense_session_started"
     assert describe(event, {"room": "Bathroom", "owned": True})[0] == "Bathroom"
     assert describe(event, {"sensor": "Bathroom", "owned": True})[0] == "Bathroom"
