@@ -33,6 +33,7 @@ DOOR = "binary_sensor.bathroom_door"
 
 # Every key of a motion sensor's subentry.data (the public contract).
 CONTRACT_KEYS = {
+    "area_id",
     "motion_entities",
     "spotify_device_id",
     "spotify_device_name",
@@ -266,6 +267,7 @@ async def test_add_room_with_every_option(
         "quiet_mode": "low_volume",
         "quiet_volume": 10,
         "wake_entity": None,
+        "area_id": None,
     }
     assert set(kitchen.data) == CONTRACT_KEYS
     # Whole numbers, as the contract documents them (the form sends floats).
@@ -305,6 +307,7 @@ async def test_add_room_with_only_what_is_required(
         **room_data(motion_entities=[DOOR], source=""),
         **LATER_DEFAULTS,
         "wake_entity": None,
+        "area_id": None,
         "volume": None,
         "quiet_start": None,
         "quiet_end": None,
@@ -577,6 +580,7 @@ async def test_reconfigure_keeps_an_offline_speaker(
         **room_data(timeout_minutes=1, volume=20),
         **LATER_DEFAULTS,
         "wake_entity": None,
+        "area_id": None,
         "quiet_start": None,
         "quiet_end": None,
         "quiet_volume": None,
@@ -689,7 +693,7 @@ async def test_every_field_and_message_is_translated(
             else:
                 assert key.schema in texts_of["data"]
                 assert key.schema in texts_of["data_description"]
-    assert names == {"name", "motion_entities"} | {
+    assert names == {"name", "motion_entities", "area_id"} | {
         field for part in texts["step"]["spotify"]["sections"].values() for field in part["data"]
     }
     assert set(texts["error"]) == {
@@ -705,6 +709,7 @@ async def test_every_field_and_message_is_translated(
         "name_required",
         "player_not_found",
         "player_cannot_play_media",
+        "area_not_found",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
     assert texts["initiate_flow"]["user"] == "Add room"

@@ -50,6 +50,7 @@ SUBENTRY_TYPE_ROOM: Final = "motion_sensor"
 
 # Keys of a room's subentry.data (public contract: automations and stored data use them).
 CONF_MOTION_ENTITIES: Final = "motion_entities"
+CONF_AREA: Final = "area_id"  # the HA area the room's device is placed in (optional)
 CONF_SPOTIFY_DEVICE_ID: Final = "spotify_device_id"
 CONF_SPOTIFY_DEVICE_NAME: Final = "spotify_device_name"
 CONF_SPEAKER_KIND: Final = "speaker_kind"  # the form's choice only; not stored

@@ -24,6 +24,7 @@ from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_AREA,
     CONF_MOTION_ENTITIES,
     CONF_SPOTIFY_DEVICE_ID,
     DOMAIN,
@@ -103,6 +104,7 @@ class RoomController:
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
         self._removed = False  # the subentry is gone: nothing may be saved to it any more
+        self._area_pending: str | None = None  # a new room's area, for its device once created
         self._fader = Fader(hass, self._spawn, self._async_write_fade_ahead)
         self._watch = PlayerWatch(hass, self._spawn, self._room_empty)
         self._totals = TodayTotals(self._ended_since)
@@ -214,11 +216,36 @@ class RoomController:
         self._apply(self.engine.update_options(dt_util.utcnow(), self._options(self.subentry)))
 
     @callback
+    def place_in_area(self) -> None:
+        """A room just added: its device goes in the room's area once the device exists."""
+        self._area_pending = self.subentry.data.get(CONF_AREA)
+        self._apply_pending_area()
+
+    def _apply_pending_area(self) -> None:
+        if self._area_pending is None or (device_id := self._lookup_device_id()) is None:
+            return
+        area, self._area_pending = self._area_pending, None
+        registry = dr.async_get(self.hass)
+        device = registry.async_get(device_id)
+        if device is not None and device.area_id is None:
+            registry.async_update_device(device_id, area_id=area)
+
+    def _follow_area_change(self, old: str | None, new: str | None) -> None:
+        """Reconfigure changed the area: move the device, unless the user moved it himself."""
+        if old == new or (device_id := self._lookup_device_id()) is None:
+            return
+        registry = dr.async_get(self.hass)
+        device = registry.async_get(device_id)
+        if device is not None and device.area_id == old:
+            registry.async_update_device(device_id, area_id=new)
+
+    @callback
     def async_update_subentry(self, subentry: ConfigSubentry) -> None:
         """Apply changed options live; the open session keeps running."""
         entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.applied[1].get(
             CONF_MOTION_ENTITIES
         )
+        self._follow_area_change(self.applied[1].get(CONF_AREA), subentry.data.get(CONF_AREA))
         self.subentry = subentry
         self.applied = (subentry.title, dict(subentry.data))
         decisions = self.engine.update_options(dt_util.utcnow(), self._options(subentry))
@@ -786,6 +813,7 @@ class RoomController:
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` whenever anything an entity shows may have changed."""
         self._lookup_device_id()  # an entity was just added: its device exists now
+        self._apply_pending_area()
         self._listeners.add(listener)
         return lambda: self._listeners.discard(listener)
 

@@ -13,11 +13,17 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, S
 from homeassistant.const import ATTR_SUPPORTED_FEATURES, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, split_entity_id, valid_entity_id
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    selector,
+)
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import (
+    CONF_AREA,
     CONF_COOLDOWN_MINUTES,
     CONF_FADE_OUT_SECONDS,
     CONF_FOLLOW_ME,
@@ -208,6 +214,20 @@ def _motion_entities(hass: HomeAssistant, chosen: list[str]) -> tuple[list[str],
     return list(dict.fromkeys(entity_ids)), None
 
 
+def shared_area(hass: HomeAssistant, entity_ids: list[str]) -> str | None:
+    """The area all these entities are in (their own, or their device's), if they share one."""
+    entities, devices = er.async_get(hass), dr.async_get(hass)
+    areas: set[str | None] = set()
+    for entity_id in entity_ids:
+        entry = entities.async_get(entity_id)
+        area = entry.area_id if entry is not None else None
+        if area is None and entry is not None and entry.device_id is not None:
+            device = devices.async_get(entry.device_id)
+            area = device.area_id if device is not None else None
+        areas.add(area)
+    return next(iter(areas)) if len(areas) == 1 else None
+
+
 def validate_room_input(
     hass: HomeAssistant,
     user_input: dict[str, Any],
@@ -229,6 +249,11 @@ def validate_room_input(
     )
     if entities_error is not None:
         errors[CONF_MOTION_ENTITIES] = entities_error
+    area = data.get(CONF_AREA) or None
+    if area is not None and ar.async_get(hass).async_get_area(area) is None:
+        errors[CONF_AREA] = "area_not_found"
+    # Left empty: the area the motion sensors share (the room is where its sensors are).
+    data[CONF_AREA] = area or shared_area(hass, data[CONF_MOTION_ENTITIES])
     try:
         data[CONF_SOURCE] = normalize_source(data.get(CONF_SOURCE)) or ""
     except ValueError:
@@ -508,6 +533,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                         multiple=True,
                     )
                 ),
+                vol.Optional(CONF_AREA): selector.AreaSelector(),
                 vol.Required(SECTION_SPEAKER): section(speaker_and_music),
                 vol.Required(SECTION_TIMING): section(timing),
                 vol.Required(SECTION_QUIET_HOURS): section(
