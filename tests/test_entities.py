@@ -428,6 +428,7 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
         "session_id": session_id,
         "started": local(2026, 11, 24, 20, 0).astimezone(dt_util.UTC).isoformat(),
         "owned": True,
+        "moved": False,
     }
     event = state_of(hass, EVENT)
     assert event.attributes["event_type"] == "session_started"

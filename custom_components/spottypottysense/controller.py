@@ -506,7 +506,7 @@ class RoomController:
         outcome = await speaker.async_transfer(PlayRequest.from_decision(decision, resume=where))
         _LOGGER.info("%s: the music of %s moved here", self.name, origin.name)
         origin.moved_to(self.name)
-        self._started(decision, outcome)
+        self._started(decision, outcome, moved_from=origin.name)
         await self._async_save_now()
         return True
 
@@ -610,7 +610,9 @@ class RoomController:
             return ResumePoint(None, source, resume.position_ms)
         return None
 
-    def _started(self, decision: StartPlayback, outcome: StartOutcome) -> None:
+    def _started(
+        self, decision: StartPlayback, outcome: StartOutcome, *, moved_from: str | None = None
+    ) -> None:
         data = self.subentry.data
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
             ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
@@ -647,6 +649,9 @@ class RoomController:
                     "session_id": session.session_id,
                     "started": session.started.isoformat(),
                     "owned": outcome.owned,
+                    # Follow-me: the music came from another room (a device trigger of its own).
+                    "moved": moved_from is not None,
+                    **({"moved_from": moved_from} if moved_from is not None else {}),
                 },
             )
         self._apply(decisions)
