@@ -136,7 +136,8 @@ def errors_by_section(errors: dict[str, str]) -> dict[str, Any]:
     """
     shown: dict[str, Any] = dict(errors)
     for name, keys in SECTIONS.items():
-        found = [errors[key] for key in keys if key in errors]
+        # Each message once: quiet hours without start and end say so once, not twice.
+        found = list(dict.fromkeys(errors[key] for key in keys if key in errors))
         if found:
             shown[name] = found[0] if len(found) == 1 else found
     return shown
@@ -153,9 +154,28 @@ def sectioned(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
+class FormNumberSelector(selector.NumberSelector):
+    """A number box whose range the frontend shows, and the room form checks itself.
+
+    HA's own check of the range would fail the whole form with an untranslated message at its
+    top ("Value 150.0 is too large at 'speaker.volume'"); the form's check names the field and
+    its range, in the user's language, above the field's section.
+    """
+
+    def __call__(self, data: Any) -> float:
+        """Only a number; its range and whole-ness are checked by validate_room_input."""
+        value: float = vol.Coerce(float)(data)
+        return value
+
+
+def number_error(field: str) -> str:
+    """The translated error of a number field out of range (it names the field and range)."""
+    return f"{field}_out_of_range"
+
+
 def _number(field: str, unit: str, *, slider: bool = False) -> selector.NumberSelector:
     minimum, maximum = NUMBER_BOUNDS[field]
-    return selector.NumberSelector(
+    return FormNumberSelector(
         selector.NumberSelectorConfig(
             min=minimum,
             max=maximum,
@@ -186,7 +206,7 @@ def _whole_number(value: float, bounds: tuple[int, int]) -> int | None:
 
     The number selector lets NaN through (it compares false with both bounds).
     """
-    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1]:
+    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1] or value != int(value):
         return None
     return int(value)
 
@@ -282,7 +302,7 @@ def validate_room_input(
         if key not in data:
             continue  # older rooms (and API clients) may leave out the newer options
         if (number := _whole_number(data[key], bounds)) is None:
-            errors[key] = "invalid_number"
+            errors[key] = number_error(key)
         else:
             data[key] = number
     # Every key of the public contract is stored; unset optional values are None.
