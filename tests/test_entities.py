@@ -104,6 +104,10 @@ async def test_each_room_is_a_device_with_its_entities(
         LISTENING: ("listening_time_today", "Bathroom Listening time today"),
         EVENT: ("session", "Bathroom Session"),
         BUTTON: ("stop_session", "Bathroom Stop session"),
+        "button.bathroom_snooze": ("snooze", "Bathroom Snooze"),
+        "sensor.bathroom_session_ends": ("session_ends", "Bathroom Session ends"),
+        "sensor.bathroom_snoozed_until": ("snoozed_until", "Bathroom Snoozed until"),
+        "sensor.bathroom_speaker": ("speaker", "Bathroom Speaker"),
     }
     assert set(found) == set(expected)
     for entity_id, (key, friendly_name) in expected.items():

@@ -25,6 +25,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_AREA,
+    CONF_MEDIA_PLAYER_ENTITY,
     CONF_MOTION_ENTITIES,
     CONF_SPOTIFY_DEVICE_ID,
     DOMAIN,
@@ -838,6 +839,13 @@ class RoomController:
 
     def _options(self, subentry: ConfigSubentry) -> RoomOptions:
         return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
+
+    def speaker_label(self) -> str:
+        """Where the room plays, by name: the Spotify speaker's, or the media player's."""
+        entity_id = self.subentry.data.get(CONF_MEDIA_PLAYER_ENTITY)
+        if isinstance(entity_id, str) and (state := self.hass.states.get(entity_id)) is not None:
+            return str(state.name)
+        return speaker_name(self.subentry.data)
 
     def records(self) -> list[SessionRecord]:
         """The room's ended sessions, oldest end first."""
