@@ -36,6 +36,7 @@ DOOR = "binary_sensor.bathroom_door"
 # Every key of a motion sensor's subentry.data (the public contract).
 CONTRACT_KEYS = {
     "area_id",
+    "source_name",
     "motion_entities",
     "spotify_device_id",
     "spotify_device_name",
@@ -270,6 +271,7 @@ async def test_add_room_with_every_option(
         "quiet_volume": 10,
         "wake_entity": None,
         "area_id": None,
+        "source_name": None,
     }
     assert set(kitchen.data) == CONTRACT_KEYS
     # Whole numbers, as the contract documents them (the form sends floats).
@@ -310,6 +312,7 @@ async def test_add_room_with_only_what_is_required(
         **LATER_DEFAULTS,
         "wake_entity": None,
         "area_id": None,
+        "source_name": None,
         "volume": None,
         "quiet_start": None,
         "quiet_end": None,
@@ -578,6 +581,7 @@ async def test_reconfigure_keeps_an_offline_speaker(
         **LATER_DEFAULTS,
         "wake_entity": None,
         "area_id": None,
+        "source_name": None,
         "quiet_start": None,
         "quiet_end": None,
         "quiet_volume": None,

@@ -44,6 +44,7 @@ BATHROOM_ENTITIES = {
     "sensor.bathroom_session_ends",
     "sensor.bathroom_snoozed_until",
     "sensor.bathroom_speaker",
+    "sensor.bathroom_what_plays",
 }
 
 TWO_ROOMS = [

@@ -14,11 +14,11 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+from .const import CONF_SOURCE, CONF_SOURCE_NAME, DOMAIN
 from .controller import RoomController
 from .manager import SessionManager
 from .runtime import SpottyPottySenseConfigEntry
-from .session_calendar import SessionEvent, ended_event, open_event, overlapping
+from .session_calendar import NamedSource, SessionEvent, ended_event, open_event, overlapping
 
 PARALLEL_UPDATES = 0
 
@@ -75,7 +75,15 @@ class SessionsCalendar(CalendarEntity):
         for controller in self._manager.controllers.values():
             session = controller.session
             if session is not None and session.owned is not None:
-                events.append(open_event(controller.name, session, now, controller.stops_at()))
+                events.append(
+                    open_event(
+                        controller.name,
+                        session,
+                        now,
+                        controller.stops_at(),
+                        _named(controller),
+                    )
+                )
         return events
 
     @property
@@ -88,14 +96,23 @@ class SessionsCalendar(CalendarEntity):
         self, hass: HomeAssistant, start_date: datetime, end_date: datetime
     ) -> list[CalendarEvent]:
         """The sessions between two moments: ended ones from the history, and those under way."""
-        names = {sid: controller.name for sid, controller in self._manager.controllers.items()}
+        rooms = self._manager.controllers
         events = [
-            ended_event(names[room], record)
+            ended_event(rooms[room].name, record, _named(rooms[room]))
             for room, record in self._manager.history.snapshot()
-            if room in names
+            if room in rooms
         ]
         events += self._open_events(dt_util.utcnow())
         return [_calendar_event(event) for event in overlapping(events, start_date, end_date)]
+
+
+def _named(controller: RoomController) -> NamedSource | None:
+    """The room's source with its saved name, if it has both."""
+    source = controller.subentry.data.get(CONF_SOURCE)
+    name = controller.subentry.data.get(CONF_SOURCE_NAME)
+    if isinstance(source, str) and source and isinstance(name, str) and name:
+        return source, name
+    return None
 
 
 def _calendar_event(event: SessionEvent) -> CalendarEvent:

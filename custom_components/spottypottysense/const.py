@@ -57,6 +57,7 @@ CONF_SPEAKER_KIND: Final = "speaker_kind"  # the form's choice only; not stored
 CONF_MEDIA_PLAYER_ENTITY: Final = "media_player_entity"
 CONF_WAKE_ENTITY: Final = "wake_entity"
 CONF_SOURCE: Final = "source"
+CONF_SOURCE_NAME: Final = "source_name"  # the source's name, resolved once when saved
 CONF_VOLUME: Final = "volume"
 CONF_SHUFFLE: Final = "shuffle"
 CONF_TIMEOUT_MINUTES: Final = "timeout_minutes"

@@ -27,6 +27,8 @@ from .const import (
     CONF_AREA,
     CONF_MEDIA_PLAYER_ENTITY,
     CONF_MOTION_ENTITIES,
+    CONF_SOURCE,
+    CONF_SOURCE_NAME,
     CONF_SPOTIFY_DEVICE_ID,
     DOMAIN,
     EVENT_PLAYBACK_FAILED,
@@ -42,6 +44,7 @@ from .options import RoomOptions
 from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
 from .room_host import MovableRoom, RoomHost
+from .session_calendar import source_title
 from .speaker import (
     NowPlaying,
     PlayRequest,
@@ -839,6 +842,14 @@ class RoomController:
 
     def _options(self, subentry: ConfigSubentry) -> RoomOptions:
         return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
+
+    def source_title(self) -> str | None:
+        """What the room plays, by name ("Peaceful Piano (playlist)"); None: what played last."""
+        source = self.subentry.data.get(CONF_SOURCE)
+        if not isinstance(source, str) or not source:
+            return None
+        name = self.subentry.data.get(CONF_SOURCE_NAME)
+        return source_title(source, name if isinstance(name, str) else None)
 
     def speaker_label(self) -> str:
         """Where the room plays, by name: the Spotify speaker's, or the media player's."""

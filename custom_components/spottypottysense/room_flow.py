@@ -41,6 +41,7 @@ from .const import (
     CONF_RESUME_MINUTES,
     CONF_SHUFFLE,
     CONF_SOURCE,
+    CONF_SOURCE_NAME,
     CONF_SPOTIFY_DEVICE_ID,
     CONF_SPOTIFY_DEVICE_NAME,
     CONF_TIMEOUT_MINUTES,
@@ -51,6 +52,7 @@ from .const import (
 )
 from .quiet_hours import WEEKDAYS, QuietMode
 from .runtime import SpottyPottySenseConfigEntry
+from .session_calendar import source_title
 from .speaker import SpeakerKind
 from .speaker_factory import speaker_kind
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
@@ -423,6 +425,9 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             data, errors = validate_room_input(self.hass, flat, by_id, saved, kind=kind)
             errors.update(validate_speaker_entities(self.hass, data, kind))
             if not errors:
+                data[CONF_SOURCE_NAME] = await self._async_source_name(
+                    data.get(CONF_SOURCE) or None, playlists, saved
+                )
                 if reconfiguring:
                     return self.async_update_and_abort(
                         entry,
@@ -449,6 +454,29 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             ),
             errors=cast("dict[str, str]", errors_by_section(errors)),
         )
+
+    async def _async_source_name(
+        self, source: str | None, playlists: list[Playlist], saved: dict[str, Any]
+    ) -> str | None:
+        """The source's name, once, on save: from the user's playlists, or asked of Spotify.
+
+        A name that cannot be had (Spotify unreachable, a kind it is not asked for) is None:
+        the form and the device page then name the kind ("Spotify album").
+        """
+        if source is None:
+            return None
+        if source == saved.get(CONF_SOURCE):
+            # Unchanged: keep what was saved (no request at every reconfigure).
+            name = saved.get(CONF_SOURCE_NAME)
+            return name if isinstance(name, str) else None
+        for playlist in playlists:
+            if playlist.uri == source:
+                return playlist.name
+        entry: SpottyPottySenseConfigEntry = self._get_entry()
+        try:
+            return await entry.runtime_data.client.name_of(source)
+        except SpotifyApiError:
+            return None
 
     @staticmethod
     def _schema(
@@ -492,6 +520,16 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             selector.SelectOptionDict(value=playlist.uri, label=playlist.name)
             for playlist in playlists
         ]
+        saved_source = saved.get(CONF_SOURCE)
+        if saved_source and all(option["value"] != saved_source for option in playlist_options):
+            # The saved source by its name, not its URI ("Peaceful Piano (playlist)").
+            playlist_options.insert(
+                0,
+                selector.SelectOptionDict(
+                    value=saved_source,
+                    label=source_title(saved_source, saved.get(CONF_SOURCE_NAME)),
+                ),
+            )
         speaker_and_music = vol.Schema(
             {
                 **speaker,

@@ -67,6 +67,10 @@ SENSORS: tuple[RoomSensorDescription, ...] = (
         value=_snoozed_until,
     ),
     RoomSensorDescription(
+        key="source",
+        value=lambda c: c.source_title(),
+    ),
+    RoomSensorDescription(
         key="speaker",
         value=lambda c: c.speaker_label(),
     ),

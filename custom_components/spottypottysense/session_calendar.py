@@ -44,12 +44,32 @@ def source_label(uri: str | None) -> str:
     return "music"
 
 
+def source_title(uri: str, name: str | None) -> str:
+    """A source as a person reads it: "Peaceful Piano (playlist)", or its kind alone."""
+    if name:
+        parts = uri.split(":")
+        kind = "liked songs" if parts[-1] == "collection" else parts[1] if len(parts) == 3 else ""
+        return f"{name} ({kind})" if kind else name
+    return source_label(uri)
+
+
 def _minutes(span: timedelta) -> str:
     minutes = max(0, round(span.total_seconds() / 60))
     return "under a minute" if minutes == 0 else f"{minutes} min"
 
 
-def ended_event(room: str, record: SessionRecord) -> SessionEvent:
+type NamedSource = tuple[str, str]
+"""The room's source and its name, as saved with the room."""
+
+
+def _what(uri: str | None, named: NamedSource | None) -> str:
+    """The source's name when this is the room's named source, else what kind it is."""
+    if named is not None and uri == named[0]:
+        return named[1]
+    return source_label(uri)
+
+
+def ended_event(room: str, record: SessionRecord, named: NamedSource | None = None) -> SessionEvent:
     """An ended session: start to end, why it ended, what played."""
     lines = [f"Ended after {_minutes(record.duration)}: {END_REASONS.get(str(record.reason))}."]
     if record.moved_to is not None:
@@ -62,12 +82,18 @@ def ended_event(room: str, record: SessionRecord) -> SessionEvent:
         uid=record.session_id,
         start=record.started,
         end=max(record.ended, record.started + timedelta(seconds=1)),
-        summary=f"{room} · {source_label(record.context_uri)}",
+        summary=f"{room} · {_what(record.context_uri, named)}",
         description="\n".join(lines),
     )
 
 
-def open_event(room: str, session: Session, now: datetime, ends: datetime | None) -> SessionEvent:
+def open_event(
+    room: str,
+    session: Session,
+    now: datetime,
+    ends: datetime | None,
+    named: NamedSource | None = None,
+) -> SessionEvent:
     """A session still under way.
 
     It lasts until its deadline, or (while someone is there) the next minute, when the calendar
@@ -78,7 +104,7 @@ def open_event(room: str, session: Session, now: datetime, ends: datetime | None
         uid=session.session_id,
         start=session.started,
         end=end,
-        summary=f"{room} · {source_label(session.context_uri)}",
+        summary=f"{room} · {_what(session.context_uri, named)}",
         description="Playing now." if session.owned else "Under way.",
     )
 
