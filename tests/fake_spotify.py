@@ -253,6 +253,9 @@ class FakeSpotify:
         self.token = DEFAULT_TOKEN
         self.valid_tokens: set[str] = {DEFAULT_TOKEN}
         self.requests: list[RecordedRequest] = []
+        # Names of catalogue items (playlists, albums, artists, tracks) by URI, for
+        # GET /playlists/{id}, /albums/{id}, ...; unknown ones answer 404.
+        self.names: dict[str, str] = {}
         # Called with each request as it arrives, before it is carried out (crash tests take
         # the disk's contents at that instant).
         self.on_request: list[Callable[[RecordedRequest], None]] = []
@@ -547,6 +550,8 @@ class FakeSpotify:
         if fault is not None and not fault.acts:
             return _fault_response(fault)
         route = self._routes.get((record.method, record.path))
+        if route is None and record.method == "GET":
+            route = self._catalogue_route(record.path)
         if route is None:
             return _error(404, "Service not found")
         try:
@@ -629,6 +634,25 @@ class FakeSpotify:
                 "total": len(self.playlists),
             }
         )
+
+    def _catalogue_route(self, path: str) -> Callable[[_Call], web.Response] | None:
+        """GET /playlists/{id}, /albums/{id}, /artists/{id} or /tracks/{id}: its name."""
+        parts = path.strip("/").split("/")
+        kinds = {"playlists": "playlist", "albums": "album", "artists": "artist", "tracks": "track"}
+        if len(parts) != 2 or parts[0] not in kinds:
+            return None
+        kind, item_id = kinds[parts[0]], parts[1]
+
+        def answer(call: _Call) -> web.Response:
+            uri = f"spotify:{kind}:{item_id}"
+            if uri not in self.names:
+                raise SpotifyHttpError(404, "Resource not found")
+            body: dict[str, Any] = {"name": self.names[uri]}
+            if call.record.query.get("fields") != "name":
+                body |= {"id": item_id, "uri": uri, "type": kind}
+            return web.json_response(body)
+
+        return answer
 
     def _play(self, call: _Call) -> web.Response:
         self._require_premium()

@@ -104,6 +104,11 @@ async def test_each_room_is_a_device_with_its_entities(
         LISTENING: ("listening_time_today", "Bathroom Listening time today"),
         EVENT: ("session", "Bathroom Session"),
         BUTTON: ("stop_session", "Bathroom Stop session"),
+        "button.bathroom_snooze": ("snooze", "Bathroom Snooze"),
+        "sensor.bathroom_session_ends": ("session_ends", "Bathroom Session ends"),
+        "sensor.bathroom_snoozed_until": ("snoozed_until", "Bathroom Snoozed until"),
+        "sensor.bathroom_speaker": ("speaker", "Bathroom Speaker"),
+        "sensor.bathroom_what_plays": ("source", "Bathroom What plays"),
     }
     assert set(found) == set(expected)
     for entity_id, (key, friendly_name) in expected.items():
@@ -423,10 +428,12 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
     session_id = started.data["session_id"]
     assert started.data == {
         "device_id": device.id,
+        "room": "Bathroom",
         "sensor": "Bathroom",
         "session_id": session_id,
         "started": local(2026, 11, 24, 20, 0).astimezone(dt_util.UTC).isoformat(),
         "owned": True,
+        "moved": False,
     }
     event = state_of(hass, EVENT)
     assert event.attributes["event_type"] == "session_started"
@@ -444,6 +451,7 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
     (ended,) = bus["session_ended"]
     assert ended.data == {
         "device_id": device.id,
+        "room": "Bathroom",
         "sensor": "Bathroom",
         "session_id": session_id,
         "started": local(2026, 11, 24, 20, 0).astimezone(dt_util.UTC).isoformat(),

@@ -91,7 +91,19 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
 
 
 def _operation(method: str, path: str) -> dict[str, Any]:
-    operation: dict[str, Any] = _spec()["paths"][path][method.lower()]
+    paths = _spec()["paths"]
+    if path not in paths:  # a templated path: /playlists/{playlist_id}, /albums/{id}, ...
+        parts = path.strip("/").split("/")
+        path = next(
+            template
+            for template in paths
+            if len(template.strip("/").split("/")) == len(parts)
+            and all(
+                t == p or t.startswith("{")
+                for t, p in zip(template.strip("/").split("/"), parts, strict=True)
+            )
+        )
+    operation: dict[str, Any] = paths[path][method.lower()]
     return operation
 
 
@@ -186,6 +198,14 @@ async def _representative_run(client: SpotifyClient, fake: FakeSpotify) -> None:
     await client.pause()
     await client.playback()
     await client.playlists()
+    fake.names["spotify:playlist:37i9dQZF1DX4sWSpwq3LiO"] = "Peaceful Piano"
+    assert await client.name_of("spotify:playlist:37i9dQZF1DX4sWSpwq3LiO") == "Peaceful Piano"
+    assert await client.name_of("spotify:album:4aawyAB9vmqN3uQ7FjRGTy") is None  # not asked
+    fake.names["spotify:artist:0OdUWJ0sBjDrqHygGUXeCF"] = "Band of Horses"
+    fake.names["spotify:track:4uLU6hMCjMI75M1A2tKUQC"] = "Never Gonna Give You Up"
+    assert await client.name_of("spotify:artist:0OdUWJ0sBjDrqHygGUXeCF") == "Band of Horses"
+    assert await client.name_of("spotify:track:4uLU6hMCjMI75M1A2tKUQC") is not None
+    assert await client.name_of("spotify:show:5CfCWKI5pZ28U0uOzXkDHe") is None  # not asked
 
     # Error answers of the fake's own behaviour.
     await _expect_error(client.pause())  # already paused: 403
@@ -197,6 +217,7 @@ async def _representative_run(client: SpotifyClient, fake: FakeSpotify) -> None:
     fake.stop_playback()
     await _expect_error(client.set_shuffle(True))  # 404, nothing plays
     await _expect_error(client.transfer_playback("unknown-id"))  # 404
+    await _expect_error(client.name_of("spotify:playlist:0000000000000000000000"))  # 404
 
     # Injected faults, on reads and writes.
     fake.fail("GET", "/me/player/devices", 429, retry_after=1)
@@ -251,6 +272,10 @@ async def test_client_and_fake_follow_the_spec(
         ("POST", "/me/player/next"),
         ("POST", "/me/player/previous"),
         ("GET", "/me/playlists"),
+        ("GET", "/playlists/37i9dQZF1DX4sWSpwq3LiO"),
+        ("GET", "/playlists/0000000000000000000000"),
+        ("GET", "/artists/0OdUWJ0sBjDrqHygGUXeCF"),
+        ("GET", "/tracks/4uLU6hMCjMI75M1A2tKUQC"),
     }
     assert {r.status for r in records} == {200, 204, 400, 401, 403, 404, 429, 500, 502, 503}
 

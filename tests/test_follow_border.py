@@ -9,9 +9,12 @@ from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_mock_service
 
+from custom_components.spottypottysense.const import DOMAIN
 from custom_components.spottypottysense.spotify_api import SpotifyClient
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
@@ -76,6 +79,12 @@ async def test_a_transfer_done_but_answered_with_502_is_settled_by_one_read(
     assert _plays_on(speaker, KITCHEN_SPEAKER)
     assert status(hass, "kitchen") == "playing"
     assert events["session_ended"][0].data["reason"] == "moved"
+    started = events["session_started"][-1].data
+    assert (started["room"], started["moved"], started["moved_from"]) == (
+        "Kitchen",
+        True,
+        "Bathroom",
+    )
     assert events["playback_failed"] == []
     await advance(hass, clock, TIMEOUT)
     assert not _plays_on(speaker, KITCHEN_SPEAKER)
@@ -171,3 +180,38 @@ async def test_a_follow_me_room_observes_other_music_with_its_one_read(
     await set_motion(hass, KITCHEN_MOTION, "on")
     assert calls(speaker, mark) == [("GET", "/me/player")]
     assert status(hass, "kitchen") == "observing"
+
+
+@pytest.mark.parametrize("rooms", FOLLOWING)
+async def test_device_triggers_see_the_music_move(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    calls = async_mock_service(hass, "test", "automation")
+    devices = {
+        sub.title: dr.async_get(hass).async_get_device_by_identifier(
+            (DOMAIN, sub.subentry_id), loaded_entry.entry_id
+        )
+        for sub in loaded_entry.subentries.values()
+    }
+    automations = [
+        {
+            "triggers": [
+                {
+                    "platform": "device",
+                    "domain": DOMAIN,
+                    "device_id": devices[room].id,  # type: ignore[union-attr]
+                    "type": kind,
+                }
+            ],
+            "actions": {"action": "test.automation", "data": {"what": f"{room} {kind}"}},
+        }
+        for room, kind in (("Kitchen", "music_moved_here"), ("Bathroom", "music_moved_away"))
+    ]
+    assert await async_setup_component(hass, "automation", {"automation": automations})
+    await set_motion(hass, MOTION, "on")
+    assert calls == []  # an ordinary start is not a move
+    await _bathroom_plays_then_kitchen(hass)
+    assert sorted(call.data["what"] for call in calls) == [
+        "Bathroom music_moved_away",
+        "Kitchen music_moved_here",
+    ]

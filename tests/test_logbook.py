@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.spottypottysense.const import DOMAIN
-from custom_components.spottypottysense.logbook import async_describe_events
+from custom_components.spottypottysense.logbook import async_describe_events, describe
 from tests.conftest import MOTION, SPEAKER_ID
 from tests.fake_spotify import FakeSpotify
 
@@ -85,7 +85,7 @@ async def test_the_three_events_are_described(hass: HomeAssistant) -> None:
         (
             ENDED,
             {"duration": 3900, "reason": "disabled"},
-            "ended the session after 1 h 5 min because the sensor was switched off",
+            "ended the session after 1 h 5 min because the room was switched off",
         ),
         (
             ENDED,
@@ -95,7 +95,7 @@ async def test_the_three_events_are_described(hass: HomeAssistant) -> None:
         (
             ENDED,
             {"duration": 600, "reason": "removed"},
-            "ended the session after 10 min because the sensor was removed",
+            "ended the session after 10 min because the room was removed",
         ),
         (
             ENDED,
@@ -182,3 +182,9 @@ async def test_the_logbook_shows_a_real_session(
         ("Bathroom", "ended the session after under a minute because it was stopped by hand"),
         ("Bathroom", "could not start Spotify: the speaker was not found"),
     ]
+
+
+def test_the_room_key_names_the_room_and_sensor_is_its_alias() -> None:
+    event = "spottypottysense_session_started"
+    assert describe(event, {"room": "Bathroom", "owned": True})[0] == "Bathroom"
+    assert describe(event, {"sensor": "Bathroom", "owned": True})[0] == "Bathroom"

@@ -25,6 +25,7 @@ PURE = (
     "fade",
     "spotify_uri",
     "speaker",
+    "session_calendar",
 )
 
 

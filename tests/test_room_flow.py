@@ -9,14 +9,16 @@ from typing import Any
 from homeassistant.config_entries import ConfigEntryState, ConfigSubentry
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData, section
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, section
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.spottypottysense.const import SUBENTRY_TYPE_ROOM
+from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_ROOM
 from custom_components.spottypottysense.room_flow import (
+    NUMBER_BOUNDS,
     SECTIONS,
     HourMinuteSelector,
     errors_by_section,
@@ -33,6 +35,8 @@ DOOR = "binary_sensor.bathroom_door"
 
 # Every key of a motion sensor's subentry.data (the public contract).
 CONTRACT_KEYS = {
+    "area_id",
+    "source_name",
     "motion_entities",
     "spotify_device_id",
     "spotify_device_name",
@@ -266,6 +270,8 @@ async def test_add_room_with_every_option(
         "quiet_mode": "low_volume",
         "quiet_volume": 10,
         "wake_entity": None,
+        "area_id": None,
+        "source_name": None,
     }
     assert set(kitchen.data) == CONTRACT_KEYS
     # Whole numbers, as the contract documents them (the form sends floats).
@@ -305,6 +311,8 @@ async def test_add_room_with_only_what_is_required(
         **room_data(motion_entities=[DOOR], source=""),
         **LATER_DEFAULTS,
         "wake_entity": None,
+        "area_id": None,
+        "source_name": None,
         "volume": None,
         "quiet_start": None,
         "quiet_end": None,
@@ -398,10 +406,10 @@ async def test_nan_in_a_number_field_is_shown_on_it(
 ) -> None:
     result = await start_add(hass, loaded_entry)
     result = await submit(hass, result, form_input(**{field: float("nan")}))
-    assert errors_of(result) == {field: "invalid_number"}
+    assert errors_of(result) == {field: f"{field}_out_of_range"}
     result = await submit(hass, result, form_input(**{field: "NaN"}))  # as the API may send it
 
-    assert errors_of(result) == {field: "invalid_number"}
+    assert errors_of(result) == {field: f"{field}_out_of_range"}
     assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -412,16 +420,11 @@ async def test_nan_in_a_number_field_is_shown_on_it(
 async def test_infinite_or_huge_numbers_are_refused_on_their_field(
     hass: HomeAssistant, loaded_entry: MockConfigEntry, field: str, value: float
 ) -> None:
-    """HA's schema check refuses them, naming the field; nothing is stored.
-
-    HA maps errors inside a form section to the form (`base`); the message names the field.
-    """
+    """Our own check refuses them on their field, translated; nothing is stored."""
     result = await start_add(hass, loaded_entry)
-    with pytest.raises(InvalidData) as refused:
-        await submit(hass, result, form_input(**{field: value}))
+    result = await submit(hass, result, form_input(**{field: value}))
 
-    assert set(refused.value.schema_errors) == {"base"}
-    assert str(refused.value).endswith(f".{field}'")
+    assert errors_of(result) == {field: f"{field}_out_of_range"}
     assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
     result = await submit(hass, result, form_input())
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -577,6 +580,8 @@ async def test_reconfigure_keeps_an_offline_speaker(
         **room_data(timeout_minutes=1, volume=20),
         **LATER_DEFAULTS,
         "wake_entity": None,
+        "area_id": None,
+        "source_name": None,
         "quiet_start": None,
         "quiet_end": None,
         "quiet_volume": None,
@@ -689,7 +694,7 @@ async def test_every_field_and_message_is_translated(
             else:
                 assert key.schema in texts_of["data"]
                 assert key.schema in texts_of["data_description"]
-    assert names == {"name", "motion_entities"} | {
+    assert names == {"name", "motion_entities", "area_id"} | {
         field for part in texts["step"]["spotify"]["sections"].values() for field in part["data"]
     }
     assert set(texts["error"]) == {
@@ -701,10 +706,11 @@ async def test_every_field_and_message_is_translated(
         "quiet_volume_required",
         "entity_not_found",
         "not_a_binary_sensor",
-        "invalid_number",
+        *(f"{field}_out_of_range" for field in NUMBER_BOUNDS),
         "name_required",
         "player_not_found",
         "player_cannot_play_media",
+        "area_not_found",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
     assert texts["initiate_flow"]["user"] == "Add room"
@@ -789,16 +795,55 @@ def test_flattening_ignores_a_section_that_is_not_a_mapping() -> None:
 def test_field_errors_are_shown_above_their_section() -> None:
     """HA's frontend shows errors only for top-level items: each section repeats its fields'."""
     shown = errors_by_section(
-        {"name": "name_required", "source": "invalid_source", "volume": "invalid_number"}
+        {"name": "name_required", "source": "invalid_source", "volume": "volume_out_of_range"}
     )
     assert shown["name"] == "name_required"  # a top-level field: shown above it
     assert shown["source"] == "invalid_source"  # kept for API clients
-    assert shown["speaker"] == ["invalid_source", "invalid_number"]  # a list: each translated
+    assert shown["speaker"] == ["invalid_source", "volume_out_of_range"]  # each translated
     assert "timing" not in shown
-    assert errors_by_section({"timeout_minutes": "invalid_number"})["timing"] == "invalid_number"
+    assert (
+        errors_by_section({"timeout_minutes": "timeout_minutes_out_of_range"})["timing"]
+        == "timeout_minutes_out_of_range"
+    )
 
 
 def test_quiet_hours_are_picked_without_seconds() -> None:
     """The time pickers of quiet hours show hours and minutes only (HA's no_second option)."""
     assert HourMinuteSelector().serialize() == {"selector": {"time": {"no_second": True}}}
     assert HourMinuteSelector()("22:30") == "22:30"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("volume", 150.0), ("volume", -1.0), ("timeout_minutes", 0.0), ("fade_out_seconds", 2.5)],
+)
+async def test_a_number_out_of_range_is_our_translated_error_on_its_field(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, field: str, value: float
+) -> None:
+    """Not HA's raw "Value 150.0 is too large at 'speaker.volume'" at the top of the form."""
+    result = await start_add(hass, loaded_entry)
+    result = await submit(hass, result, form_input(**{field: value}))
+    assert result["type"] is FlowResultType.FORM
+    assert errors_of(result) == {field: f"{field}_out_of_range"}
+    section = next(name for name, keys in SECTIONS.items() if field in keys)
+    assert result["errors"][section] == f"{field}_out_of_range"  # shown above its section
+    translations = await async_get_translations(hass, "en", "config_subentries", [DOMAIN])
+    text = translations[
+        f"component.{DOMAIN}.config_subentries.motion_sensor.error.{field}_out_of_range"
+    ]
+    low, high = NUMBER_BOUNDS[field]
+    assert f"from {low} to {high}" in text
+
+
+async def test_quiet_hours_without_times_say_so_once(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    answer = form_input(quiet_mode="block")
+    del answer["quiet_start"], answer["quiet_end"]
+    result = await submit(hass, result, answer)
+    assert errors_of(result) == {
+        "quiet_start": "quiet_times_required",
+        "quiet_end": "quiet_times_required",
+    }
+    assert result["errors"]["quiet_hours"] == "quiet_times_required"  # one message, not two

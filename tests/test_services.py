@@ -336,7 +336,7 @@ async def test_start_session_on_a_switched_off_room_is_refused(
         )
     assert err.value.translation_key == "room_disabled"
     assert err.value.translation_placeholders == {"rooms": "Kitchen"}
-    assert str(err.value) == "Switch on these motion sensors first: Kitchen"
+    assert str(err.value) == "Switch on these rooms first: Kitchen"
     # Nothing started, not even in the room that was on.
     assert plays(kitchen) == []
 
@@ -649,6 +649,7 @@ async def test_get_sessions_returns_the_stored_sessions(
     assert sessions == [
         {
             "device_id": bathroom,
+            "room": "Bathroom",
             "sensor": "Bathroom",
             "session_id": events["session_ended"][0].data["session_id"],
             "started": local(2026, 11, 24, 8, 0).astimezone(utc).isoformat(),
@@ -662,6 +663,7 @@ async def test_get_sessions_returns_the_stored_sessions(
         },
         {
             "device_id": kitchen_id,
+            "room": "Kitchen",
             "sensor": "Kitchen",
             "session_id": events["session_ended"][1].data["session_id"],
             "started": local(2026, 11, 24, 12, 0).astimezone(utc).isoformat(),
@@ -675,6 +677,7 @@ async def test_get_sessions_returns_the_stored_sessions(
         },
         {
             "device_id": bathroom,
+            "room": "Bathroom",
             "sensor": "Bathroom",
             "session_id": events["session_ended"][2].data["session_id"],
             "started": local(2026, 11, 24, 18, 0).astimezone(utc).isoformat(),
@@ -801,7 +804,7 @@ async def test_an_action_needs_a_target(
     with pytest.raises(ServiceValidationError) as err:
         await call(hass, service, None, **data)
     assert err.value.translation_key == "no_room_targeted"
-    assert str(err.value) == "No SpottyPottySense motion sensor matches the target (nothing)"
+    assert str(err.value) == "No SpottyPottySense room matches the target (nothing)"
 
 
 @pytest.mark.parametrize(("service", "data"), [*ACTIONS, ("get_sessions", {})])

@@ -40,6 +40,11 @@ BATHROOM_ENTITIES = {
     "sensor.bathroom_listening_time_today",
     "event.bathroom_session",
     "button.bathroom_stop_session",
+    "button.bathroom_snooze",
+    "sensor.bathroom_session_ends",
+    "sensor.bathroom_snoozed_until",
+    "sensor.bathroom_speaker",
+    "sensor.bathroom_what_plays",
 }
 
 TWO_ROOMS = [

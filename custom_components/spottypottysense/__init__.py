@@ -36,6 +36,7 @@ from .storage import HistoryStore, SessionStore
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS: list[Platform] = [
     Platform.BUTTON,
+    Platform.CALENDAR,
     Platform.EVENT,
     Platform.SENSOR,
     Platform.SWITCH,

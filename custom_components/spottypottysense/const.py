@@ -50,12 +50,14 @@ SUBENTRY_TYPE_ROOM: Final = "motion_sensor"
 
 # Keys of a room's subentry.data (public contract: automations and stored data use them).
 CONF_MOTION_ENTITIES: Final = "motion_entities"
+CONF_AREA: Final = "area_id"  # the HA area the room's device is placed in (optional)
 CONF_SPOTIFY_DEVICE_ID: Final = "spotify_device_id"
 CONF_SPOTIFY_DEVICE_NAME: Final = "spotify_device_name"
 CONF_SPEAKER_KIND: Final = "speaker_kind"  # the form's choice only; not stored
 CONF_MEDIA_PLAYER_ENTITY: Final = "media_player_entity"
 CONF_WAKE_ENTITY: Final = "wake_entity"
 CONF_SOURCE: Final = "source"
+CONF_SOURCE_NAME: Final = "source_name"  # the source's name, resolved once when saved
 CONF_VOLUME: Final = "volume"
 CONF_SHUFFLE: Final = "shuffle"
 CONF_TIMEOUT_MINUTES: Final = "timeout_minutes"

@@ -24,7 +24,11 @@ from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_AREA,
+    CONF_MEDIA_PLAYER_ENTITY,
     CONF_MOTION_ENTITIES,
+    CONF_SOURCE,
+    CONF_SOURCE_NAME,
     CONF_SPOTIFY_DEVICE_ID,
     DOMAIN,
     EVENT_PLAYBACK_FAILED,
@@ -40,6 +44,7 @@ from .options import RoomOptions
 from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
 from .room_host import MovableRoom, RoomHost
+from .session_calendar import source_title
 from .speaker import (
     NowPlaying,
     PlayRequest,
@@ -103,6 +108,7 @@ class RoomController:
         self._ending: dict[str, SessionRecord] = {}
         self._device_id: str | None = None
         self._removed = False  # the subentry is gone: nothing may be saved to it any more
+        self._area_pending: str | None = None  # a new room's area, for its device once created
         self._fader = Fader(hass, self._spawn, self._async_write_fade_ahead)
         self._watch = PlayerWatch(hass, self._spawn, self._room_empty)
         self._totals = TodayTotals(self._ended_since)
@@ -214,11 +220,36 @@ class RoomController:
         self._apply(self.engine.update_options(dt_util.utcnow(), self._options(self.subentry)))
 
     @callback
+    def place_in_area(self) -> None:
+        """A room just added: its device goes in the room's area once the device exists."""
+        self._area_pending = self.subentry.data.get(CONF_AREA)
+        self._apply_pending_area()
+
+    def _apply_pending_area(self) -> None:
+        if self._area_pending is None or (device_id := self._lookup_device_id()) is None:
+            return
+        area, self._area_pending = self._area_pending, None
+        registry = dr.async_get(self.hass)
+        device = registry.async_get(device_id)
+        if device is not None and device.area_id is None:
+            registry.async_update_device(device_id, area_id=area)
+
+    def _follow_area_change(self, old: str | None, new: str | None) -> None:
+        """Reconfigure changed the area: move the device, unless the user moved it himself."""
+        if old == new or (device_id := self._lookup_device_id()) is None:
+            return
+        registry = dr.async_get(self.hass)
+        device = registry.async_get(device_id)
+        if device is not None and device.area_id == old:
+            registry.async_update_device(device_id, area_id=new)
+
+    @callback
     def async_update_subentry(self, subentry: ConfigSubentry) -> None:
         """Apply changed options live; the open session keeps running."""
         entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.applied[1].get(
             CONF_MOTION_ENTITIES
         )
+        self._follow_area_change(self.applied[1].get(CONF_AREA), subentry.data.get(CONF_AREA))
         self.subentry = subentry
         self.applied = (subentry.title, dict(subentry.data))
         decisions = self.engine.update_options(dt_util.utcnow(), self._options(subentry))
@@ -479,7 +510,7 @@ class RoomController:
         outcome = await speaker.async_transfer(PlayRequest.from_decision(decision, resume=where))
         _LOGGER.info("%s: the music of %s moved here", self.name, origin.name)
         origin.moved_to(self.name)
-        self._started(decision, outcome)
+        self._started(decision, outcome, moved_from=origin.name)
         await self._async_save_now()
         return True
 
@@ -583,7 +614,9 @@ class RoomController:
             return ResumePoint(None, source, resume.position_ms)
         return None
 
-    def _started(self, decision: StartPlayback, outcome: StartOutcome) -> None:
+    def _started(
+        self, decision: StartPlayback, outcome: StartOutcome, *, moved_from: str | None = None
+    ) -> None:
         data = self.subentry.data
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
             ir.async_delete_issue(self.hass, DOMAIN, speaker_issue_id(self.subentry_id))
@@ -620,6 +653,9 @@ class RoomController:
                     "session_id": session.session_id,
                     "started": session.started.isoformat(),
                     "owned": outcome.owned,
+                    # Follow-me: the music came from another room (a device trigger of its own).
+                    "moved": moved_from is not None,
+                    **({"moved_from": moved_from} if moved_from is not None else {}),
                 },
             )
         self._apply(decisions)
@@ -706,8 +742,8 @@ class RoomController:
 
     @callback
     def _fire(self, event_type: str, data: dict[str, Any]) -> None:
-        # "sensor" is the events' public key for the room's name (automations use it).
-        payload = {"device_id": self.device_id, "sensor": self.name, **data}
+        # "room" names the room; "sensor" is the same, kept for automations written before.
+        payload = {"device_id": self.device_id, "room": self.name, "sensor": self.name, **data}
         self.hass.bus.async_fire(f"{DOMAIN}_{event_type}", payload)
         for listener in tuple(self._event_listeners):
             listener(event_type, payload)
@@ -786,6 +822,7 @@ class RoomController:
     def async_add_listener(self, listener: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `listener` whenever anything an entity shows may have changed."""
         self._lookup_device_id()  # an entity was just added: its device exists now
+        self._apply_pending_area()
         self._listeners.add(listener)
         return lambda: self._listeners.discard(listener)
 
@@ -805,6 +842,21 @@ class RoomController:
 
     def _options(self, subentry: ConfigSubentry) -> RoomOptions:
         return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
+
+    def source_title(self) -> str | None:
+        """What the room plays, by name ("Peaceful Piano (playlist)"); None: what played last."""
+        source = self.subentry.data.get(CONF_SOURCE)
+        if not isinstance(source, str) or not source:
+            return None
+        name = self.subentry.data.get(CONF_SOURCE_NAME)
+        return source_title(source, name if isinstance(name, str) else None)
+
+    def speaker_label(self) -> str:
+        """Where the room plays, by name: the Spotify speaker's, or the media player's."""
+        entity_id = self.subentry.data.get(CONF_MEDIA_PLAYER_ENTITY)
+        if isinstance(entity_id, str) and (state := self.hass.states.get(entity_id)) is not None:
+            return str(state.name)
+        return speaker_name(self.subentry.data)
 
     def records(self) -> list[SessionRecord]:
         """The room's ended sessions, oldest end first."""

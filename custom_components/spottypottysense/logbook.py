@@ -9,16 +9,8 @@ from homeassistant.components.logbook.const import LOGBOOK_ENTRY_MESSAGE, LOGBOO
 from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_PLAYBACK_FAILED, EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
+from .session_calendar import END_REASONS
 
-_REASONS = {
-    "timeout": "nobody was there any more",
-    "max_duration": "it reached its maximum length",
-    "manual": "it was stopped by hand",
-    "disabled": "the sensor was switched off",
-    "released": "someone else took over playback",
-    "removed": "the sensor was removed",
-    "moved": "the music moved to another room",
-}
 _ERRORS = {
     "device_not_found": "the speaker was not found",
     "cannot_connect": "Spotify could not be reached",
@@ -47,7 +39,7 @@ def _duration(seconds: Any) -> str | None:
 
 def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
     """The logbook's name and message for one of the integration's events."""
-    name = str(data.get("sensor") or "SpottyPottySense")
+    name = str(data.get("room") or data.get("sensor") or "SpottyPottySense")
     kind = event_type.removeprefix(f"{DOMAIN}_")
     if kind == EVENT_SESSION_STARTED:
         if data.get("owned"):
@@ -55,7 +47,7 @@ def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
         return name, "started a session; Spotify was already playing, so it was left alone"
     if kind == EVENT_SESSION_ENDED:
         reason = str(data.get("reason"))
-        why = _REASONS.get(reason, reason)
+        why = END_REASONS.get(reason, reason)
         if reason == "moved" and data.get("moved_to"):
             why = f"the music moved to {data['moved_to']}"
         length = _duration(data.get("duration"))

@@ -206,6 +206,7 @@ class SessionManager:
                 if (controller := self._create(subentry)) is not None:
                     for listener in tuple(self._added_listeners):
                         listener(controller)
+                    controller.place_in_area()
                     controller.async_start()
             elif controller.applied != (subentry.title, dict(subentry.data)):
                 controller.async_update_subentry(subentry)

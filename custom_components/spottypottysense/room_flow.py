@@ -13,11 +13,17 @@ from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, S
 from homeassistant.const import ATTR_SUPPORTED_FEATURES, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, split_entity_id, valid_entity_id
 from homeassistant.data_entry_flow import section
-from homeassistant.helpers import entity_registry as er, selector
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+    selector,
+)
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import (
+    CONF_AREA,
     CONF_COOLDOWN_MINUTES,
     CONF_FADE_OUT_SECONDS,
     CONF_FOLLOW_ME,
@@ -35,6 +41,7 @@ from .const import (
     CONF_RESUME_MINUTES,
     CONF_SHUFFLE,
     CONF_SOURCE,
+    CONF_SOURCE_NAME,
     CONF_SPOTIFY_DEVICE_ID,
     CONF_SPOTIFY_DEVICE_NAME,
     CONF_TIMEOUT_MINUTES,
@@ -45,6 +52,7 @@ from .const import (
 )
 from .quiet_hours import WEEKDAYS, QuietMode
 from .runtime import SpottyPottySenseConfigEntry
+from .session_calendar import source_title
 from .speaker import SpeakerKind
 from .speaker_factory import speaker_kind
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
@@ -130,7 +138,8 @@ def errors_by_section(errors: dict[str, str]) -> dict[str, Any]:
     """
     shown: dict[str, Any] = dict(errors)
     for name, keys in SECTIONS.items():
-        found = [errors[key] for key in keys if key in errors]
+        # Each message once: quiet hours without start and end say so once, not twice.
+        found = list(dict.fromkeys(errors[key] for key in keys if key in errors))
         if found:
             shown[name] = found[0] if len(found) == 1 else found
     return shown
@@ -147,9 +156,28 @@ def sectioned(flat: dict[str, Any]) -> dict[str, Any]:
     return nested
 
 
+class FormNumberSelector(selector.NumberSelector):
+    """A number box whose range the frontend shows, and the room form checks itself.
+
+    HA's own check of the range would fail the whole form with an untranslated message at its
+    top ("Value 150.0 is too large at 'speaker.volume'"); the form's check names the field and
+    its range, in the user's language, above the field's section.
+    """
+
+    def __call__(self, data: Any) -> float:
+        """Only a number; its range and whole-ness are checked by validate_room_input."""
+        value: float = vol.Coerce(float)(data)
+        return value
+
+
+def number_error(field: str) -> str:
+    """The translated error of a number field out of range (it names the field and range)."""
+    return f"{field}_out_of_range"
+
+
 def _number(field: str, unit: str, *, slider: bool = False) -> selector.NumberSelector:
     minimum, maximum = NUMBER_BOUNDS[field]
-    return selector.NumberSelector(
+    return FormNumberSelector(
         selector.NumberSelectorConfig(
             min=minimum,
             max=maximum,
@@ -180,7 +208,7 @@ def _whole_number(value: float, bounds: tuple[int, int]) -> int | None:
 
     The number selector lets NaN through (it compares false with both bounds).
     """
-    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1]:
+    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1] or value != int(value):
         return None
     return int(value)
 
@@ -208,6 +236,20 @@ def _motion_entities(hass: HomeAssistant, chosen: list[str]) -> tuple[list[str],
     return list(dict.fromkeys(entity_ids)), None
 
 
+def shared_area(hass: HomeAssistant, entity_ids: list[str]) -> str | None:
+    """The area all these entities are in (their own, or their device's), if they share one."""
+    entities, devices = er.async_get(hass), dr.async_get(hass)
+    areas: set[str | None] = set()
+    for entity_id in entity_ids:
+        entry = entities.async_get(entity_id)
+        area = entry.area_id if entry is not None else None
+        if area is None and entry is not None and entry.device_id is not None:
+            device = devices.async_get(entry.device_id)
+            area = device.area_id if device is not None else None
+        areas.add(area)
+    return next(iter(areas)) if len(areas) == 1 else None
+
+
 def validate_room_input(
     hass: HomeAssistant,
     user_input: dict[str, Any],
@@ -229,6 +271,11 @@ def validate_room_input(
     )
     if entities_error is not None:
         errors[CONF_MOTION_ENTITIES] = entities_error
+    area = data.get(CONF_AREA) or None
+    if area is not None and ar.async_get(hass).async_get_area(area) is None:
+        errors[CONF_AREA] = "area_not_found"
+    # Left empty: the area the motion sensors share (the room is where its sensors are).
+    data[CONF_AREA] = area or shared_area(hass, data[CONF_MOTION_ENTITIES])
     try:
         data[CONF_SOURCE] = normalize_source(data.get(CONF_SOURCE)) or ""
     except ValueError:
@@ -257,7 +304,7 @@ def validate_room_input(
         if key not in data:
             continue  # older rooms (and API clients) may leave out the newer options
         if (number := _whole_number(data[key], bounds)) is None:
-            errors[key] = "invalid_number"
+            errors[key] = number_error(key)
         else:
             data[key] = number
     # Every key of the public contract is stored; unset optional values are None.
@@ -378,6 +425,9 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             data, errors = validate_room_input(self.hass, flat, by_id, saved, kind=kind)
             errors.update(validate_speaker_entities(self.hass, data, kind))
             if not errors:
+                data[CONF_SOURCE_NAME] = await self._async_source_name(
+                    data.get(CONF_SOURCE) or None, playlists, saved
+                )
                 if reconfiguring:
                     return self.async_update_and_abort(
                         entry,
@@ -404,6 +454,29 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             ),
             errors=cast("dict[str, str]", errors_by_section(errors)),
         )
+
+    async def _async_source_name(
+        self, source: str | None, playlists: list[Playlist], saved: dict[str, Any]
+    ) -> str | None:
+        """The source's name, once, on save: from the user's playlists, or asked of Spotify.
+
+        A name that cannot be had (Spotify unreachable, a kind it is not asked for) is None:
+        the form and the device page then name the kind ("Spotify album").
+        """
+        if source is None:
+            return None
+        if source == saved.get(CONF_SOURCE):
+            # Unchanged: keep what was saved (no request at every reconfigure).
+            name = saved.get(CONF_SOURCE_NAME)
+            return name if isinstance(name, str) else None
+        for playlist in playlists:
+            if playlist.uri == source:
+                return playlist.name
+        entry: SpottyPottySenseConfigEntry = self._get_entry()
+        try:
+            return await entry.runtime_data.client.name_of(source)
+        except SpotifyApiError:
+            return None
 
     @staticmethod
     def _schema(
@@ -447,6 +520,16 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             selector.SelectOptionDict(value=playlist.uri, label=playlist.name)
             for playlist in playlists
         ]
+        saved_source = saved.get(CONF_SOURCE)
+        if saved_source and all(option["value"] != saved_source for option in playlist_options):
+            # The saved source by its name, not its URI ("Peaceful Piano (playlist)").
+            playlist_options.insert(
+                0,
+                selector.SelectOptionDict(
+                    value=saved_source,
+                    label=source_title(saved_source, saved.get(CONF_SOURCE_NAME)),
+                ),
+            )
         speaker_and_music = vol.Schema(
             {
                 **speaker,
@@ -508,6 +591,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                         multiple=True,
                     )
                 ),
+                vol.Optional(CONF_AREA): selector.AreaSelector(),
                 vol.Required(SECTION_SPEAKER): section(speaker_and_music),
                 vol.Required(SECTION_TIMING): section(timing),
                 vol.Required(SECTION_QUIET_HOURS): section(

@@ -16,6 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.util import dt as dt_util
 
 from .controller import RoomController
 from .engine import Status
@@ -37,6 +38,11 @@ def _session_started(controller: RoomController) -> datetime | None:
     return session.started if session is not None else None
 
 
+def _snoozed_until(controller: RoomController) -> datetime | None:
+    until = controller.engine.state.snoozed_until
+    return until if until is not None and until > dt_util.utcnow() else None
+
+
 SENSORS: tuple[RoomSensorDescription, ...] = (
     RoomSensorDescription(
         key="status",
@@ -48,6 +54,25 @@ SENSORS: tuple[RoomSensorDescription, ...] = (
         key="last_motion",
         device_class=SensorDeviceClass.TIMESTAMP,
         value=lambda c: c.last_motion(),
+    ),
+    RoomSensorDescription(
+        key="session_ends",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        # Empty while someone is there: the session does not time out then.
+        value=lambda c: c.stops_at(),
+    ),
+    RoomSensorDescription(
+        key="snoozed_until",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value=_snoozed_until,
+    ),
+    RoomSensorDescription(
+        key="source",
+        value=lambda c: c.source_title(),
+    ),
+    RoomSensorDescription(
+        key="speaker",
+        value=lambda c: c.speaker_label(),
     ),
     RoomSensorDescription(
         key="sessions_today",
@@ -70,7 +95,7 @@ async def async_setup_entry(
     entry: SpottyPottySenseConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Four sensors per room."""
+    """The room's sensors."""
     add_entities_per_room(
         entry,
         async_add_entities,
@@ -102,9 +127,14 @@ class RoomSensor(RoomEntity, SensorEntity):
         if self.entity_description.key != "status":
             return None
         skip = self.controller.engine.state.last_skip_reason
-        return {
+        attributes = {
             "session_started": _session_started(self.controller),
             "stops_at": self.controller.stops_at(),
             "last_skip_reason": skip.value if skip is not None else None,
             "error": self.controller.engine.state.error,
         }
+        # Unset reasons are left out: the device page would read "Last skipped because Unknown".
+        for key in ("last_skip_reason", "error"):
+            if attributes[key] is None:
+                del attributes[key]
+        return attributes

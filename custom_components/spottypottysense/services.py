@@ -136,7 +136,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 sessions.append(
                     {
                         "device_id": device_id,
-                        "sensor": controller.name,
+                        "room": controller.name,
+                        "sensor": controller.name,  # the same, kept for older automations
                         **item,
                         "duration": round(record.duration.total_seconds()),
                     }

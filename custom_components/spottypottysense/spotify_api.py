@@ -500,6 +500,25 @@ class SpotifyClient:
         """PUT /me/player: move playback to a device, playing or keeping the current state."""
         await self._call("transfer_playback", device_id, force_play=play, target=device_id)
 
+    async def name_of(self, uri: str) -> str | None:
+        """The name of a playlist, artist or track (one GET); None for other kinds.
+
+        Used once, when a room's source is saved, so the form and the device page can show
+        "Peaceful Piano" instead of its URI.
+        """
+        parts = uri.split(":")
+        if len(parts) != 3 or parts[0] != "spotify":
+            return None
+        kind, item_id = parts[1], parts[2]
+        if kind == "playlist":
+            raw = await self._call("playlist", item_id, fields="name")
+        elif kind in ("artist", "track"):
+            raw = await self._call(kind, item_id)
+        else:
+            return None
+        data = _mapping(raw, f"a {kind}")
+        return _opt_str(data, "name")
+
     async def playlists(self, *, max_items: int = 500) -> list[Playlist]:
         """GET /me/playlists, page by page, at most ``max_items`` playlists.
 

@@ -68,6 +68,8 @@ STRINGS = json.loads((REPO / "custom_components" / "spottypottysense" / "strings
 SUBENTRY = STRINGS["config_subentries"]["motion_sensor"]
 SPEAKER_STEP = "spotify"  # the room form for a Spotify Connect speaker (after the kind menu)
 MODEL = "Room"  # the room device's model, as the integration page lists it
+ROOM_ENTITIES = 12  # status, last motion, session ends, snoozed until, what plays, speaker, two
+# counts, the switch, two buttons and the session event
 # The one warning HA logs for every custom integration; anything else mentioning ours fails.
 ALLOWED_LOG = ("We found a custom integration spottypottysense which has not been tested",)
 # Docs screenshots (docs/) taken from these journey screenshots with --update-docs.
@@ -296,9 +298,11 @@ class Journey:
         return None
 
     def entity_names(self) -> list[str]:
+        """The room's entity names (the Sessions calendar is the account's, not the room's)."""
         names: list[str] = []
-        for platform in STRINGS["entity"].values():
-            names.extend(entity["name"] for entity in platform.values())
+        for kind, platform in STRINGS["entity"].items():
+            if kind != "calendar":
+                names.extend(entity["name"] for entity in platform.values())
         return names
 
     def our_entities(self) -> list[str]:
@@ -403,7 +407,9 @@ class Journey:
         ui.click("Submit")
         ui.see("the room's creation", f"Created configuration for {ROOM}.")
         ui.click("Finish")
-        ui.see("the room on the account", re.compile(rf"{ROOM} {MODEL} • .*7 entities"))
+        ui.see(
+            "the room on the account", re.compile(rf"{ROOM} {MODEL} • .*{ROOM_ENTITIES} entities")
+        )
 
     def choose_spotify_speaker(self, menu_step: str) -> None:
         """The first step is a menu: the kind of speaker; this journey plays on Spotify Connect."""
@@ -425,7 +431,7 @@ class Journey:
         ui.fill_number("Cooldown after a session", 0)
 
     def motion_starts_music(self) -> None:
-        """Motion on: the fake receives play; the device page says Playing, with 7 entities."""
+        """Motion on: the fake receives play; the device page says Playing, with its entities."""
         ui = self.ui
         self.toggle_motion(on=True)
         play = wait_for(
@@ -443,8 +449,9 @@ class Journey:
         if "component.spottypottysense" in ui.text():
             raise JourneyError("the device page shows a raw translation key")
         entities = self.our_entities()
-        if len(entities) != 7:
-            raise JourneyError(f"expected the room's 7 entities, found {entities}")
+        # The room's entities, and the account's Sessions calendar.
+        if len(entities) != ROOM_ENTITIES + 1:
+            raise JourneyError(f"expected {ROOM_ENTITIES} + 1 entities, found {entities}")
         ui.shot("06-device-playing")
 
     def no_motion_stops_music(self) -> None:
@@ -513,7 +520,11 @@ class Journey:
         ui.menu(self.room_menu(), "Delete")
         ui.see("the delete confirmation", f'heading "Delete {ROOM}?"')
         ui.click("Delete")
-        wait_for("the room's entities to go", lambda: not self.our_entities())
+        # What is left is the account's own Sessions calendar, until the account goes too.
+        wait_for(
+            "the room's entities to go",
+            lambda: all(e.startswith("calendar.") for e in self.our_entities()),
+        )
         wait_for("the room's device to go", lambda: ROOM not in self.our_devices())
         ui.menu(self.entry_menu(), "Delete")
         ui.see("the delete confirmation", f'heading "Delete {SPOTIFY_USER}?"')
@@ -528,6 +539,7 @@ class Journey:
                 break
             time.sleep(0.3)
         wait_for("the account's device to go", lambda: not self.our_devices())
+        wait_for("the account's entities to go", lambda: not self.our_entities())
         ui.open(self.room_device_url, re.compile("not found", re.I))
         ui.shot("09-deleted")
 
