@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spottypottysense.const import DOMAIN
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
-from tests.fake_spotify import FakeSpotify, RecordedRequest
+from tests.fake_spotify import FakeDevice, FakeSpotify, RecordedRequest
 from tests.helpers import advance, set_motion
 from tests.two_rooms import (  # noqa: F401 - the fixtures are used by name
     KITCHEN_MOTION,
@@ -168,7 +168,30 @@ async def test_music_the_user_started_meanwhile_is_not_ours_to_pause(
     assert speaker.playback.is_playing
 
 
-@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(fade_out_seconds=9)}]])
+FADING = pytest.mark.parametrize(
+    "rooms", [[{"title": "Bathroom", "data": room_data(fade_out_seconds=9)}]]
+)
+
+
+async def _start_fading(
+    hass: HomeAssistant, speaker: FakeSpotify, clock: FrozenDateTimeFactory
+) -> FakeDevice:
+    """A session at volume 60 whose timeout has just come: the fade begins (60 → 45)."""
+    device = speaker.device(SPEAKER_ID)
+    assert device is not None
+    device.volume_percent = 60
+    await set_motion(hass, MOTION, "on")
+    await set_motion(hass, MOTION, "off")
+    await advance(hass, clock, TIMEOUT)
+    return device
+
+
+async def _reload(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@FADING
 async def test_a_crash_mid_fade_pauses_and_puts_the_volume_back(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -176,14 +199,9 @@ async def test_a_crash_mid_fade_pauses_and_puts_the_volume_back(
     clock: FrozenDateTimeFactory,
     hass_storage: dict[str, Any],
 ) -> None:
-    device = speaker.device(SPEAKER_ID)
-    assert device is not None
-    device.volume_percent = 60
     disk = Disk(hass_storage, loaded_entry)
-    await set_motion(hass, MOTION, "on")
-    await set_motion(hass, MOTION, "off")
     disk.crash_at(speaker, "PUT", "/me/player/volume")
-    await advance(hass, clock, TIMEOUT)  # the fade begins: 60 → 45
+    device = await _start_fading(hass, speaker, clock)
     assert device.volume_percent == 45
     assert disk.at_crash is not None
 
@@ -194,7 +212,7 @@ async def test_a_crash_mid_fade_pauses_and_puts_the_volume_back(
     assert device.volume_percent == 60
 
 
-@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(fade_out_seconds=9)}]])
+@FADING
 async def test_an_unload_mid_fade_puts_the_volume_back_at_the_end(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
@@ -202,60 +220,39 @@ async def test_an_unload_mid_fade_puts_the_volume_back_at_the_end(
     clock: FrozenDateTimeFactory,
 ) -> None:
     """A reload (or restart) during the fade: the next session does not start at 45 %."""
-    device = speaker.device(SPEAKER_ID)
-    assert device is not None
-    device.volume_percent = 60
-    await set_motion(hass, MOTION, "on")
-    await set_motion(hass, MOTION, "off")
-    await advance(hass, clock, TIMEOUT)
+    device = await _start_fading(hass, speaker, clock)
     await advance(hass, clock, timedelta(seconds=3))
     assert device.volume_percent == 30
-    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
-    await hass.async_block_till_done()
+    await _reload(hass, loaded_entry)
     await advance(hass, clock, timedelta(seconds=6))
     assert not _ours_plays(speaker)
     assert device.volume_percent == 60
 
 
-@pytest.mark.parametrize("rooms", [[{"title": "Bathroom", "data": room_data(fade_out_seconds=9)}]])
+@FADING
 async def test_a_volume_changed_by_hand_after_the_fade_is_left_alone(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     speaker: FakeSpotify,
     clock: FrozenDateTimeFactory,
 ) -> None:
-    device = speaker.device(SPEAKER_ID)
-    assert device is not None
-    device.volume_percent = 60
-    await set_motion(hass, MOTION, "on")
-    await set_motion(hass, MOTION, "off")
-    await advance(hass, clock, TIMEOUT)
-    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
-    await hass.async_block_till_done()
+    device = await _start_fading(hass, speaker, clock)
+    await _reload(hass, loaded_entry)
     device.volume_percent = 52  # someone turned it up meanwhile
     await advance(hass, clock, timedelta(seconds=9))
     assert device.volume_percent == 52
 
 
-@pytest.mark.parametrize(
-    "rooms",
-    [[{"title": "Bathroom", "data": room_data(fade_out_seconds=9)}]],
-)
+@FADING
 async def test_motion_after_a_restart_mid_fade_puts_the_volume_back(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     speaker: FakeSpotify,
     clock: FrozenDateTimeFactory,
 ) -> None:
-    device = speaker.device(SPEAKER_ID)
-    assert device is not None
-    device.volume_percent = 60
-    await set_motion(hass, MOTION, "on")
-    await set_motion(hass, MOTION, "off")
-    await advance(hass, clock, TIMEOUT)
+    device = await _start_fading(hass, speaker, clock)
     assert device.volume_percent == 45
-    assert await hass.config_entries.async_reload(loaded_entry.entry_id)
-    await hass.async_block_till_done()
+    await _reload(hass, loaded_entry)
     await set_motion(hass, MOTION, "on")
     assert device.volume_percent == 60
     assert _ours_plays(speaker)

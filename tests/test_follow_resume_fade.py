@@ -5,7 +5,7 @@ Every test freezes the clock before set-up; requests are asserted in order again
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,36 +16,15 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
+from tests.two_rooms import (  # noqa: F401 - clock and loaded_entry are fixtures
+    KITCHEN_MOTION,
+    KITCHEN_SPEAKER,
+    bathroom,
+    clock,
+    loaded_entry,
+)
 
-START = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-KITCHEN_MOTION = "binary_sensor.kitchen_motion"
-KITCHEN_SPEAKER = "kitchen-speaker"
 KITCHEN_PLAYLIST = "spotify:playlist:5ABHKGoOzxkaa28ttQV9sE"
-
-
-@pytest.fixture
-def clock(freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
-    """The clock, frozen before anything is set up."""
-    freezer.move_to(START)
-    return freezer
-
-
-@pytest.fixture
-async def loaded_entry(
-    clock: FrozenDateTimeFactory,
-    hass: HomeAssistant,
-    setup_credentials: None,
-    speaker: FakeSpotify,
-    config_entry: MockConfigEntry,
-) -> MockConfigEntry:
-    """The account with its rooms, set up under the frozen clock; every motion entity off."""
-    speaker.add_device(KITCHEN_SPEAKER, "Kitchen speaker")
-    hass.states.async_set(MOTION, "off", {"device_class": "motion"})
-    hass.states.async_set(KITCHEN_MOTION, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
 
 
 def kitchen(**options: Any) -> dict[str, Any]:
@@ -59,10 +38,6 @@ def kitchen(**options: Any) -> dict[str, Any]:
             **options,
         ),
     }
-
-
-def bathroom(**options: Any) -> dict[str, Any]:
-    return {"title": "Bathroom", "data": room_data(**options)}
 
 
 def calls(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
