@@ -404,6 +404,15 @@ class Journey:
         ui.see("the form's error about the link", error)
         ui.shot("04a-room-form-error")
         ui.pick_or_type("What to play", option=PLAYLIST)
+        # A volume out of range: our own message, naming the field, not HA's raw one.
+        ui.fill_number("Volume", 150)
+        ui.click("Submit")
+        error = STRINGS["config_subentries"]["motion_sensor"]["error"]["volume_out_of_range"]
+        ui.see("the form's translated error about the volume", error)
+        if "too large" in ui.text():
+            raise JourneyError("the form shows HA's raw range error")
+        ui.shot("04b-room-form-volume-error")
+        ui.fill_number("Volume", 30)
         ui.click("Submit")
         ui.see("the room's creation", f"Created configuration for {ROOM}.")
         ui.click("Finish")
@@ -465,7 +474,15 @@ class Journey:
         )
         ui.open(self.room_device_url, 'heading "Device info"')
         ui.see("status idle or cooldown", re.compile(r"Status (Idle|Cooldown)"), 30)
+        ui.see("what plays, by name", f"What plays {PLAYLIST} (playlist)")
         ui.shot("07-device-idle")
+
+    def session_in_the_calendar(self) -> None:
+        """The finished session is an event in HA's Calendar panel, named for room and music."""
+        ui = self.ui
+        ui.open("/calendar", re.compile("Calendar"))
+        ui.see("the session in the calendar", re.compile(rf"{ROOM} · {re.escape(PLAYLIST)}"), 30)
+        ui.shot("07a-calendar")
 
     def reconfigure_volume(self) -> None:
         """Reconfigure the room's volume; the next session sets it."""
@@ -563,6 +580,7 @@ class Journey:
             ("add a room", self.add_room),
             ("motion starts music", self.motion_starts_music),
             ("no motion stops music", self.no_motion_stops_music),
+            ("the session in the calendar", self.session_in_the_calendar),
             ("reconfigure the volume", self.reconfigure_volume),
             ("diagnostics", self.diagnostics),
             ("delete the room and the account", self.delete_room_and_account),
