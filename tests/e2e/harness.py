@@ -180,6 +180,7 @@ class HomeAssistantProcess:
     def prepare(self) -> None:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         shutil.copy(REPO / "config" / "configuration.yaml", self.config_dir)
+        (self.config_dir / "automations.yaml").write_text("[]\n")  # the UI editor's file
         components = self.config_dir / "custom_components"
         components.mkdir(exist_ok=True)
         (components / "spottypottysense").symlink_to(

@@ -68,6 +68,7 @@ STRINGS = json.loads((REPO / "custom_components" / "spottypottysense" / "strings
 SUBENTRY = STRINGS["config_subentries"]["motion_sensor"]
 SPEAKER_STEP = "spotify"  # the room form for a Spotify Connect speaker (after the kind menu)
 MODEL = "Room"  # the room device's model, as the integration page lists it
+AREA = "Bathroom"  # an area the journey creates and puts the room in
 ROOM_ENTITIES = 12  # status, last motion, session ends, snoozed until, what plays, speaker, two
 # counts, the switch, two buttons and the session event
 # The one warning HA logs for every custom integration; anything else mentioning ours fails.
@@ -197,6 +198,11 @@ class UI:
         self.form_field(label).click()
         self.page.locator("ha-combo-box-item", has_text=entity_name).filter(visible=True).click()
 
+    def pick_area(self, label: str, area: str) -> None:
+        """An area picker: its list opens below the field, after the entity picker's items."""
+        self.form_field(label).click()
+        self.page.locator("ha-combo-box-item", has_text=area).filter(visible=True).last.click()
+
     def pick_option(self, label: str, option: str) -> None:
         """A dropdown (select selector) option, by its text."""
         self.form_field(label).click()
@@ -325,6 +331,21 @@ class Journey:
             }"""
         )
 
+    def ws(self, message: dict[str, Any]) -> Any:
+        """One websocket command, as the signed-in frontend sends it."""
+        return self.ui.page.evaluate(
+            "async (msg) => await document.querySelector('home-assistant').hass.callWS(msg)",
+            message,
+        )
+
+    def room_device(self) -> dict[str, Any]:
+        devices = self.ws({"type": "config/device_registry/list"})
+        return next(
+            d
+            for d in devices
+            if d["model"] == MODEL and any(i[0] == "spottypottysense" for i in d["identifiers"])
+        )
+
     def _registry(self, script: str) -> list[str]:
         """Ask HA's registries through the signed-in frontend's own websocket."""
         return [str(item) for item in self.ui.page.evaluate(script)]
@@ -391,6 +412,7 @@ class Journey:
     def add_room(self) -> None:
         """Add motion sensor: translated form, a bad link is refused, then the room is saved."""
         ui = self.ui
+        self.ws({"type": "config/area_registry/create", "name": AREA})
         ui.click(SUBENTRY["initiate_flow"]["user"])
         self.choose_spotify_speaker("user")
         ui.form_field("Name")
@@ -434,6 +456,7 @@ class Journey:
         ui = self.ui
         ui.fill_text("Name", name)
         ui.pick_entity("Motion sensors", MOTION_SENSOR)
+        ui.pick_area("Area", AREA)
         ui.pick_option("Spotify speaker", SPEAKER)
         ui.pick_or_type("What to play", option=PLAYLIST)
         ui.fill_number("Stop after no motion for", 1)  # the shortest timeout: 1 minute
@@ -476,6 +499,51 @@ class Journey:
         ui.see("status idle or cooldown", re.compile(r"Status (Idle|Cooldown)"), 30)
         ui.see("what plays, by name", f"What plays {PLAYLIST} (playlist)")
         ui.shot("07-device-idle")
+
+    def room_in_its_area(self) -> None:
+        """The room's device is in the area picked in the form, and its area page lists it."""
+        ui = self.ui
+        device = self.room_device()
+        areas = {a["area_id"]: a["name"] for a in self.ws({"type": "config/area_registry/list"})}
+        if areas.get(device["area_id"]) != AREA:
+            raise JourneyError(f"the room's device is in {device['area_id']!r}, not {AREA!r}")
+        ui.open(f"/config/areas/area/{device['area_id']}", re.compile(AREA))
+        ui.see("the room's device on its area's page", re.compile(rf"Devices[\s\S]*{ROOM}"))
+        ui.shot("05a-area")
+
+    def automation_on_a_device_trigger(self) -> None:
+        """The automation editor's triggers for the room (what it lists under *Device*), and an
+        automation saved with *Session started*: it runs on the next session's start."""
+        device = self.room_device()
+        triggers = self.ws({"type": "device_automation/trigger/list", "device_id": device["id"]})
+        ours = [t for t in triggers if t.get("domain") == "spottypottysense"]
+        kinds = {t["type"] for t in ours}
+        wanted = set(STRINGS["device_automation"]["trigger_type"])
+        if kinds != wanted:
+            raise JourneyError(f"the editor would offer {sorted(kinds)}, not {sorted(wanted)}")
+        trigger = next(t for t in ours if t["type"] == "session_started")
+        self.ui.page.evaluate(
+            """async (trigger) => {
+                const hass = document.querySelector('home-assistant').hass;
+                await hass.callApi('POST', 'config/automation/config/e2e_session_started', {
+                    alias: 'E2E session started', triggers: [trigger], conditions: [],
+                    actions: [{action: 'input_boolean.turn_on',
+                               target: {entity_id: 'input_boolean.e2e_session_started'}}],
+                });
+            }""",
+            trigger,
+        )
+        self.ws({"type": "input_boolean/create", "name": "E2E session started"})
+
+    def automation_ran(self) -> None:
+        """The session the reconfigure step started ran the automation built on the trigger."""
+        wait_for(
+            "the automation on Session started to run",
+            lambda: self.ui.page.evaluate(
+                """() => document.querySelector('home-assistant').hass
+                    .states['input_boolean.e2e_session_started']?.state === 'on'"""
+            ),
+        )
 
     def session_in_the_calendar(self) -> None:
         """The finished session is an event in HA's Calendar panel, named for room and music."""
@@ -578,10 +646,13 @@ class Journey:
             ("onboarding", self.onboarding),
             ("add the Spotify account", self.add_account),
             ("add a room", self.add_room),
+            ("the room in its area", self.room_in_its_area),
             ("motion starts music", self.motion_starts_music),
             ("no motion stops music", self.no_motion_stops_music),
             ("the session in the calendar", self.session_in_the_calendar),
+            ("an automation on the room's device trigger", self.automation_on_a_device_trigger),
             ("reconfigure the volume", self.reconfigure_volume),
+            ("the automation ran on the session start", self.automation_ran),
             ("diagnostics", self.diagnostics),
             ("delete the room and the account", self.delete_room_and_account),
             ("HA's log", self.clean_log),
