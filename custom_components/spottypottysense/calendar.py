@@ -14,7 +14,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_SOURCE, CONF_SOURCE_NAME, DOMAIN
+from .const import DOMAIN
 from .controller import RoomController
 from .manager import SessionManager
 from .runtime import SpottyPottySenseConfigEntry
@@ -108,11 +108,10 @@ class SessionsCalendar(CalendarEntity):
 
 def _named(controller: RoomController) -> NamedSource | None:
     """The room's source with its saved name, if it has both."""
-    source = controller.subentry.data.get(CONF_SOURCE)
-    name = controller.subentry.data.get(CONF_SOURCE_NAME)
-    if isinstance(source, str) and source and isinstance(name, str) and name:
-        return source, name
-    return None
+    source = controller.source()
+    if source is None or source[1] is None:
+        return None
+    return source[0], source[1]
 
 
 def _calendar_event(event: SessionEvent) -> CalendarEvent:

@@ -226,22 +226,23 @@ class RoomController:
         self._apply_pending_area()
 
     def _apply_pending_area(self) -> None:
-        if self._area_pending is None or (device_id := self._lookup_device_id()) is None:
+        if self._area_pending is None or self._lookup_device_id() is None:
             return
         area, self._area_pending = self._area_pending, None
-        registry = dr.async_get(self.hass)
-        device = registry.async_get(device_id)
-        if device is not None and device.area_id is None:
-            registry.async_update_device(device_id, area_id=area)
+        self._move_device(expected=None, area=area)
 
-    def _follow_area_change(self, old: str | None, new: str | None) -> None:
-        """Reconfigure changed the area: move the device, unless the user moved it himself."""
-        if old == new or (device_id := self._lookup_device_id()) is None:
+    def _move_device(self, *, expected: str | None, area: str | None) -> None:
+        """Put the room's device in `area` if it is still in `expected` (nobody moved it since).
+
+        A new room's device has no area yet; at a reconfigure it is in the old option's area
+        unless the user moved it on the device page, which is then kept.
+        """
+        if expected == area or (device_id := self._lookup_device_id()) is None:
             return
         registry = dr.async_get(self.hass)
         device = registry.async_get(device_id)
-        if device is not None and device.area_id == old:
-            registry.async_update_device(device_id, area_id=new)
+        if device is not None and device.area_id == expected:
+            registry.async_update_device(device_id, area_id=area)
 
     @callback
     def async_update_subentry(self, subentry: ConfigSubentry) -> None:
@@ -249,7 +250,9 @@ class RoomController:
         entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.applied[1].get(
             CONF_MOTION_ENTITIES
         )
-        self._follow_area_change(self.applied[1].get(CONF_AREA), subentry.data.get(CONF_AREA))
+        self._move_device(
+            expected=self.applied[1].get(CONF_AREA), area=subentry.data.get(CONF_AREA)
+        )
         self.subentry = subentry
         self.applied = (subentry.title, dict(subentry.data))
         decisions = self.engine.update_options(dt_util.utcnow(), self._options(subentry))
@@ -572,8 +575,7 @@ class RoomController:
             )
         else:
             decisions = self.engine.start_unconfirmed(now, decision.session_id)
-            if speaker.kind is SpeakerKind.MEDIA_PLAYER and not self._removed:
-                self._watch.watch(speaker, probe)
+            self._watch_if_player(speaker, probe)
         self._apply(decisions)
         return None
 
@@ -843,13 +845,17 @@ class RoomController:
     def _options(self, subentry: ConfigSubentry) -> RoomOptions:
         return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
 
-    def source_title(self) -> str | None:
-        """What the room plays, by name ("Peaceful Piano (playlist)"); None: what played last."""
+    def source(self) -> tuple[str, str | None] | None:
+        """The room's source and its saved name (None: it resumes what played last)."""
         source = self.subentry.data.get(CONF_SOURCE)
         if not isinstance(source, str) or not source:
             return None
         name = self.subentry.data.get(CONF_SOURCE_NAME)
-        return source_title(source, name if isinstance(name, str) else None)
+        return source, name if isinstance(name, str) and name else None
+
+    def source_title(self) -> str | None:
+        """What the room plays, by name ("Peaceful Piano (playlist)"); None: what played last."""
+        return None if (source := self.source()) is None else source_title(*source)
 
     def speaker_label(self) -> str:
         """Where the room plays, by name: the Spotify speaker's, or the media player's."""

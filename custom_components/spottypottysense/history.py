@@ -121,21 +121,20 @@ class SessionHistory:
 
     def __init__(self, entries: Iterable[tuple[str, SessionRecord]] = ()) -> None:
         self._entries: list[tuple[str, SessionRecord]] = sorted(entries, key=_end_key)
-        # Counts the changes, so the store can reuse the stored form of an unchanged history.
+        # Counts the changes, so the store writes the history only when it changed.
         self.changes = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def add(self, room: str, record: SessionRecord) -> bool:
-        """Keep an ended session of `room` in end order; True when it went at the end."""
+    def add(self, room: str, record: SessionRecord) -> None:
+        """Keep an ended session of `room` in end order."""
         entry = (room, record)
         self.changes += 1
         if not self._entries or _end_key(self._entries[-1]) <= _end_key(entry):
             self._entries.append(entry)
-            return True
-        bisect.insort(self._entries, entry, key=_end_key)
-        return False
+        else:
+            bisect.insort(self._entries, entry, key=_end_key)
 
     def prune(
         self,
@@ -171,14 +170,9 @@ class SessionHistory:
         return tuple(self._entries)
 
 
-def stored_entry(room: str, record: SessionRecord) -> dict[str, Any]:
-    """One session's stored layout: a flat mapping, its room's id under the key `sensor`."""
-    return {"sensor": room, **record.to_dict()}
-
-
 def history_to_stored(entries: Iterable[tuple[str, SessionRecord]]) -> list[dict[str, Any]]:
-    """The stored layout of the whole history, oldest end first."""
-    return [stored_entry(room, record) for room, record in entries]
+    """The stored layout: one flat mapping per session, its room's id under the key `sensor`."""
+    return [{"sensor": room, **record.to_dict()} for room, record in entries]
 
 
 def history_from_stored(raw: object, now: datetime) -> tuple[SessionHistory, int, int]:

@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_SPOTIFY_DEVICE_ID, CONF_SPOTIFY_DEVICE_NAME, SUBENTRY_TYPE_ROOM
 from .controller import RoomController
-from .history import SessionHistory, history_from_stored, history_to_stored, stored_entry
+from .history import SessionHistory, history_from_stored, history_to_stored
 from .records import RoomState, SessionRecord
 from .room_host import MovableRoom
 from .spotify_api import SpotifyClient
@@ -46,7 +46,6 @@ class SessionManager:
         self.controllers: dict[str, RoomController] = {}
         self.history = SessionHistory()
         self._stored_states: dict[str, Any] = {}
-        self._stored_history: tuple[int, list[dict[str, Any]]] | None = None
         self._added_listeners: set[Callable[[RoomController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
         self._unsub_save: CALLBACK_TYPE | None = None
@@ -256,15 +255,8 @@ class SessionManager:
     @callback
     def add_record(self, room_id: str, record: SessionRecord) -> None:
         """Keep an ended session (30 days, at most 5,000 per account)."""
-        cached = self._stored_history
-        in_step = cached is not None and cached[0] == self.history.changes
-        appended = self.history.add(room_id, record)
-        cut = self.history.prune(dt_util.utcnow())
-        if cached is not None and in_step and appended:
-            # Kept in step on the loop (a copy of references, no encoding): the next write, a
-            # start's write-ahead among them, needs no executor job to turn history into JSON.
-            stored = [*cached[1], stored_entry(room_id, record)][cut:]
-            self._stored_history = (self.history.changes, stored)
+        self.history.add(room_id, record)
+        self.history.prune(dt_util.utcnow())
         self.schedule_save()
 
     @callback
@@ -307,8 +299,15 @@ class SessionManager:
             await self.store.async_save({"sensors": self._states_snapshot()})
             changes = self.history.changes
             if history and changes != self._history_written:
-                sessions = await self._stored_sessions()
-                await self.history_store.async_save({"sessions": sessions})
+                # Records become JSON in the executor; only a changed history is written.
+                sessions = await self.hass.async_add_executor_job(
+                    history_to_stored, self.history.snapshot()
+                )
+                written = [{"sessions": sessions}]
+                del sessions
+                await self.history_store.async_save(written[0])
+                # Freeing thousands of dicts takes about a millisecond: off the loop too.
+                await self.hass.async_add_executor_job(written.clear)
                 self._history_written = changes
 
     def _states_snapshot(self) -> dict[str, Any]:
@@ -318,24 +317,6 @@ class SessionManager:
             {sid: controller.engine.state.to_dict() for sid, controller in self.controllers.items()}
         )
         return states
-
-    async def _stored_sessions(self) -> list[dict[str, Any]]:
-        """The history's stored form, made again (in the executor) only when it changed.
-
-        The list is kept between writes and never changed, only replaced; the replaced one
-        (thousands of dicts) is freed in the executor, off the loop.
-        """
-        changes = self.history.changes
-        cached = self._stored_history
-        if cached is not None and cached[0] == changes:
-            return cached[1]
-        sessions = await self.hass.async_add_executor_job(
-            history_to_stored, self.history.snapshot()
-        )
-        self._stored_history = (changes, sessions)
-        if cached is not None and cached[1]:
-            self.hass.async_add_executor_job(cached[1].clear)
-        return sessions
 
     @callback
     def _on_midnight(self, now: datetime) -> None:

@@ -119,25 +119,12 @@ class Session:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Session:
-        """Inverse of `to_dict`; ValueError on bad input."""
-        if not isinstance(data, Mapping):
-            raise ValueError(f"expected a mapping, not {data!r}")
-        try:
-            return cls(
-                session_id=parse_str(data["session_id"]),
-                started=parse_datetime(data["started"]),
-                owned=parse_optional_bool(data.get("owned")),
-                motion_count=parse_count(data.get("motion_count", 0)),
-                last_motion=parse_optional_datetime(data.get("last_motion")),
-                presence_ended=parse_optional_datetime(data.get("presence_ended")),
-                device_id=parse_optional_str(data.get("device_id")),
-                context_uri=parse_optional_str(data.get("context_uri")),
-                fade_ends=parse_optional_datetime(data.get("fade_ends")),
-                fade_reason=_parse_optional_reason(data.get("fade_reason")),
-                fade_from=parse_optional_volume(data.get("fade_from")),
-            )
-        except (KeyError, TypeError) as err:
-            raise ValueError(f"bad session data: {err!r}") from err
+        """Inverse of `to_dict`; ValueError on any bad field (`load` keeps the good ones)."""
+        problems: list[str] = []
+        session = cls.load(data, problems)
+        if problems:
+            raise ValueError(f"bad session data: {', '.join(problems)}")
+        return session
 
     @classmethod
     def load(cls, data: Mapping[str, Any], problems: list[str]) -> Session:
@@ -156,7 +143,6 @@ class Session:
         def field[T](key: str, parse: Callable[[object], T], default: T) -> T:
             return _field(data, key, parse, default, problems, "session.")
 
-        fade_ends = field("fade_ends", parse_optional_datetime, None)
         return cls(
             session_id=session_id,
             started=started,
@@ -166,9 +152,9 @@ class Session:
             presence_ended=field("presence_ended", parse_optional_datetime, None),
             device_id=field("device_id", parse_optional_str, None),
             context_uri=field("context_uri", parse_optional_str, None),
-            fade_ends=fade_ends,
-            fade_reason=field("fade_reason", _parse_optional_reason, None) if fade_ends else None,
-            fade_from=field("fade_from", parse_optional_volume, None) if fade_ends else None,
+            fade_ends=field("fade_ends", parse_optional_datetime, None),
+            fade_reason=field("fade_reason", _parse_optional_reason, None),
+            fade_from=field("fade_from", parse_optional_volume, None),
         )
 
 
@@ -345,25 +331,11 @@ class RoomState:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RoomState:
-        """Inverse of `to_dict`; missing keys take defaults, bad values raise ValueError."""
-        if not isinstance(data, Mapping):
-            raise ValueError(f"expected a mapping, not {data!r}")
-        session = data.get("session")
-        skip = data.get("last_skip_reason")
-        resume = data.get("resume")
-        return cls(
-            enabled=parse_bool(data.get("enabled", True)),
-            snoozed_until=parse_optional_datetime(data.get("snoozed_until")),
-            cooldown_until=parse_optional_datetime(data.get("cooldown_until")),
-            presence=parse_bool(data.get("presence", False)),
-            presence_since=parse_optional_datetime(data.get("presence_since")),
-            pending_start=parse_optional_datetime(data.get("pending_start")),
-            session=None if session is None else Session.from_dict(session),
-            last_motion=parse_optional_datetime(data.get("last_motion")),
-            last_skip_reason=None if skip is None else SkipReason(skip),
-            error=parse_optional_str(data.get("error")),
-            resume=None if resume is None else ResumePoint.from_dict(resume),
-        )
+        """Inverse of `to_dict`; missing keys take defaults, any bad value raises ValueError."""
+        state, problems = cls.load(data)
+        if problems:
+            raise ValueError(f"bad room state: {', '.join(problems)}")
+        return state
 
     @classmethod
     def load(cls, data: object) -> tuple[RoomState, list[str]]:
