@@ -3,9 +3,7 @@ on disk, and stored fields read one by one (pure, no HA)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from itertools import count
+from datetime import timedelta
 import json
 from typing import Any
 
@@ -19,31 +17,14 @@ from custom_components.spottypottysense.decisions import (
 )
 from custom_components.spottypottysense.engine import RoomEngine, Status
 from custom_components.spottypottysense.fade import lowered_by_fade
-from custom_components.spottypottysense.options import RoomOptions
 from custom_components.spottypottysense.parsing import position_ms, volume_percent
 from custom_components.spottypottysense.records import EndReason, RoomState
-
-T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)
-DEVICE = "speaker-1"
-CONTEXT = "spotify:playlist:abc"
+from tests.test_engine import CONTEXT, DEVICE, at, make
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations() -> None:
     """Pure tests: no Home Assistant instance needed."""
-
-
-def at(seconds: float) -> datetime:
-    return T0 + timedelta(seconds=seconds)
-
-
-def ids() -> Callable[[], str]:
-    counter = count(1)
-    return lambda: f"s{next(counter)}"
-
-
-def make(state: RoomState | None = None, **options: Any) -> RoomEngine:
-    return RoomEngine(RoomOptions(**options), state, new_id=ids())
 
 
 def crashed(engine: RoomEngine, **options: Any) -> RoomEngine:

@@ -23,9 +23,11 @@ from tests.two_rooms import (  # noqa: F401 - the fixtures are used by name
     KITCHEN_MOTION,
     KITCHEN_SPEAKER,
     bathroom,
+    calls,
     clock,
     kitchen,
     loaded_entry,
+    status,
 )
 
 TIMEOUT = timedelta(minutes=5)
@@ -40,16 +42,6 @@ def short_timeout() -> Generator[None]:
     assert defaults is not None
     with patch.dict(defaults, {"timeout": 0.3}):
         yield
-
-
-def calls(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
-    return [(request.method, request.path) for request in fake.requests[mark:]]
-
-
-def status(hass: HomeAssistant, room: str) -> str:
-    state = hass.states.get(f"sensor.{room}_status")
-    assert state is not None
-    return state.state
 
 
 async def _bathroom_plays_then_kitchen(hass: HomeAssistant) -> None:

@@ -20,8 +20,10 @@ from tests.two_rooms import (  # noqa: F401 - clock and loaded_entry are fixture
     KITCHEN_MOTION,
     KITCHEN_SPEAKER,
     bathroom,
+    calls,
     clock,
     loaded_entry,
+    status,
 )
 
 KITCHEN_PLAYLIST = "spotify:playlist:5ABHKGoOzxkaa28ttQV9sE"
@@ -38,16 +40,6 @@ def kitchen(**options: Any) -> dict[str, Any]:
             **options,
         ),
     }
-
-
-def calls(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
-    return [(request.method, request.path) for request in fake.requests[mark:]]
-
-
-def status(hass: HomeAssistant, room: str) -> str:
-    state = hass.states.get(f"sensor.{room}_status")
-    assert state is not None
-    return state.state
 
 
 def volumes(fake: FakeSpotify, mark: int) -> list[int]:

@@ -56,6 +56,18 @@ def kitchen(**options: Any) -> dict[str, Any]:
     }
 
 
+def calls(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
+    """The requests the fake got after `mark` (a len(fake.requests) taken earlier)."""
+    return [(request.method, request.path) for request in fake.requests[mark:]]
+
+
+def status(hass: HomeAssistant, room: str) -> str:
+    """A room's status, as its sensor shows it."""
+    state = hass.states.get(f"sensor.{room}_status")
+    assert state is not None
+    return state.state
+
+
 def bathroom(**options: Any) -> dict[str, Any]:
     """The bathroom, with the default speaker and playlist."""
     return {"title": "Bathroom", "data": room_data(**options)}
