@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator
 import time
 from typing import Any
-from unittest.mock import AsyncMock, patch
+from unittest.mock import AsyncMock, PropertyMock, patch
 
 from homeassistant.components.application_credentials import (
     ClientCredential,
@@ -171,3 +171,14 @@ def events(hass: HomeAssistant) -> dict[str, list[Any]]:
         kind: async_capture_events(hass, f"spottypottysense_{kind}")
         for kind in ("session_started", "session_ended", "playback_failed")
     }
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Entities that are off by default (Last motion) are on, as core's fixture does."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        new_callable=PropertyMock,
+        return_value=True,
+    ):
+        yield

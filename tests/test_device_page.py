@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -72,3 +73,13 @@ async def test_no_reason_means_no_attribute_and_errors_read_as_words(
     prefix = f"component.{DOMAIN}.entity.sensor.status.state_attributes.error.state"
     for key in ("cannot_connect", "device_not_found", "player_unavailable", "rate_limited"):
         assert translations[f"{prefix}.{key}"]
+
+
+async def test_last_motion_is_off_by_default_so_the_logbook_stays_readable(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """The motion sensors already show every motion; ours would log it twice per session."""
+    entry = er.async_get(hass).async_get("sensor.bathroom_last_motion")
+    assert entry is not None
+    assert entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("sensor.bathroom_last_motion") is None

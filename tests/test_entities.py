@@ -29,6 +29,9 @@ from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, USER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import starts_at
 
+# Last motion is off by default (the motion sensors show motion); these tests read it.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 STATUS = "sensor.bathroom_status"
 LAST_MOTION = "sensor.bathroom_last_motion"
 SESSIONS_TODAY = "sensor.bathroom_sessions_today"

@@ -156,8 +156,12 @@ def fields(result: FlowResult) -> set[str]:
 
 
 def field_options(result: FlowResult, field: str) -> list[dict[str, str]]:
-    """The choices a dropdown of the form offers."""
-    return selector_config(result, field)["options"]
+    """The choices a dropdown of the form offers (the speaker's after its empty first entry)."""
+    options: list[dict[str, str]] = selector_config(result, field)["options"]
+    if field == "spotify_device_id":
+        assert options[0] == {"value": "", "label": "—"}
+        return options[1:]
+    return options
 
 
 def selector_config(result: FlowResult, field: str) -> dict[str, Any]:
@@ -758,15 +762,20 @@ async def test_reconfigure_fills_each_section_with_its_saved_values(
 async def test_the_speaker_is_not_chosen_for_the_user(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
-    """No speaker is preselected (a required dropdown would take the first): the user chooses."""
+    """Marked required, yet no speaker is preselected: the dropdown starts on an empty entry."""
     result = await start_add(hass, loaded_entry)
     device = next(key for key, _ in form_keys(result) if key.schema == "spotify_device_id")
-    assert not isinstance(device, vol.Required)
+    assert isinstance(device, vol.Required)
+    assert device.default() == ""
     assert "spotify_device_id" not in suggested(result)
-    user_input = form_input()
-    del user_input["spotify_device_id"]
-    result = await submit(hass, result, user_input)
-    assert errors_of(result) == {"spotify_device_id": "device_required"}
+    for left_empty in ("", None):
+        user_input = form_input()
+        if left_empty is None:
+            del user_input["spotify_device_id"]
+        else:
+            user_input["spotify_device_id"] = left_empty
+        result = await submit(hass, result, user_input)
+        assert errors_of(result) == {"spotify_device_id": "device_required"}
     assert [sub.title for sub in rooms_of(loaded_entry)] == ["Bathroom"]
 
 

@@ -47,6 +47,10 @@ async def frozen_entry(
     return config_entry
 
 
+# Last motion is off by default (the motion sensors show motion); these tests read it.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
+
 def state_of(hass: HomeAssistant, entity_id: str) -> State:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id

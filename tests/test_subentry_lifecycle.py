@@ -24,6 +24,9 @@ from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
 
+# Last motion is off by default (the motion sensors show motion); these tests read it.
+pytestmark = pytest.mark.usefixtures("entity_registry_enabled_by_default")
+
 KITCHEN_MOTION = "binary_sensor.kitchen_motion"
 KITCHEN_DOOR = "binary_sensor.kitchen_door"
 OTHER_PLAYLIST = "spotify:playlist:5ABHKGoOzxkaa28ttQV9sE"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, cast
+from typing import Any, Final, cast
 
 from homeassistant.components.media_player.const import (
     DOMAIN as MEDIA_PLAYER_DOMAIN,
@@ -188,6 +188,10 @@ def _number(field: str, unit: str, *, slider: bool = False) -> selector.NumberSe
     )
 
 
+NO_SPEAKER: Final = ""
+_NO_SPEAKER_OPTION = selector.SelectOptionDict(value=NO_SPEAKER, label="—")
+
+
 def _device_options(
     devices: list[SpotifyDevice], saved_id: str | None, saved_name: str | None
 ) -> list[selector.SelectOptionDict]:
@@ -321,7 +325,10 @@ def _validate_spotify_device(
 ) -> None:
     data.pop(CONF_MEDIA_PLAYER_ENTITY, None)
     data[CONF_WAKE_ENTITY] = data.get(CONF_WAKE_ENTITY) or None
-    device_id = data.get(CONF_SPOTIFY_DEVICE_ID)
+    device_id = data.get(CONF_SPOTIFY_DEVICE_ID) or None  # the empty entry: no choice
+    data.pop(CONF_SPOTIFY_DEVICE_ID, None)
+    if device_id is not None:
+        data[CONF_SPOTIFY_DEVICE_ID] = device_id
     if device_id in devices:
         data[CONF_SPOTIFY_DEVICE_NAME] = devices[device_id].name
     elif device_id is not None and device_id == saved.get(CONF_SPOTIFY_DEVICE_ID):
@@ -494,11 +501,12 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 devices, saved.get(CONF_SPOTIFY_DEVICE_ID), saved.get(CONF_SPOTIFY_DEVICE_NAME)
             )
             speaker = {
-                # Optional for the form only: a required dropdown preselects its first speaker,
-                # and the user must choose (validate_room_input refuses no choice).
-                vol.Optional(CONF_SPOTIFY_DEVICE_ID): selector.SelectSelector(
+                # Required (the form marks it), starting on an empty entry: without a default the
+                # frontend would preselect the first speaker. validate_room_input refuses "".
+                vol.Required(CONF_SPOTIFY_DEVICE_ID, default=NO_SPEAKER): selector.SelectSelector(
                     selector.SelectSelectorConfig(
-                        options=device_options, mode=selector.SelectSelectorMode.DROPDOWN
+                        options=[_NO_SPEAKER_OPTION, *device_options],
+                        mode=selector.SelectSelectorMode.DROPDOWN,
                     )
                 ),
                 vol.Optional(CONF_WAKE_ENTITY): selector.EntitySelector(

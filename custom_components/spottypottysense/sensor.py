@@ -53,6 +53,9 @@ SENSORS: tuple[RoomSensorDescription, ...] = (
     RoomSensorDescription(
         key="last_motion",
         device_class=SensorDeviceClass.TIMESTAMP,
+        # Off by default: the motion sensors already show (and log) every motion; this one
+        # wrote two logbook lines per session.
+        entity_registry_enabled_default=False,
         value=lambda c: c.last_motion(),
     ),
     RoomSensorDescription(

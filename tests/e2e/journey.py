@@ -69,8 +69,11 @@ SUBENTRY = STRINGS["config_subentries"]["motion_sensor"]
 SPEAKER_STEP = "spotify"  # the room form for a Spotify Connect speaker (after the kind menu)
 MODEL = "Room"  # the room device's model, as the integration page lists it
 AREA = "Bathroom"  # an area the journey creates and puts the room in
+NOTICE_BY_AREA = "Music started in the bathroom (room trigger)"
+NOTICE_BY_DEVICE = "Music started in the bathroom (device trigger)"
 ROOM_ENTITIES = 12  # status, last motion, session ends, snoozed until, what plays, speaker, two
 # counts, the switch, two buttons and the session event
+OFF_BY_DEFAULT = {"last_motion"}  # in the registry, not shown on the device page until enabled
 # The one warning HA logs for every custom integration; anything else mentioning ours fails.
 ALLOWED_LOG = ("We found a custom integration spottypottysense which has not been tested",)
 # Docs screenshots (docs/) taken from these journey screenshots with --update-docs.
@@ -304,11 +307,14 @@ class Journey:
         return None
 
     def entity_names(self) -> list[str]:
-        """The room's entity names (the Sessions calendar is the account's, not the room's)."""
+        """The room's entity names the device page shows (the Sessions calendar is the account's,
+        not the room's; Last motion is off by default)."""
         names: list[str] = []
         for kind, platform in STRINGS["entity"].items():
             if kind != "calendar":
-                names.extend(entity["name"] for entity in platform.values())
+                names.extend(
+                    entity["name"] for key, entity in platform.items() if key not in OFF_BY_DEFAULT
+                )
         return names
 
     def our_entities(self) -> list[str]:
@@ -501,7 +507,8 @@ class Journey:
         ui.shot("07-device-idle")
 
     def room_in_its_area(self) -> None:
-        """The room's device is in the area picked in the form, and its area page lists it."""
+        """The room's device is in the area picked in the form: its area page lists it, and the
+        areas dashboard (HA's Overview) shows the room's entities under that area."""
         ui = self.ui
         device = self.room_device()
         areas = {a["area_id"]: a["name"] for a in self.ws({"type": "config/area_registry/list"})}
@@ -510,40 +517,92 @@ class Journey:
         ui.open(f"/config/areas/area/{device['area_id']}", re.compile(AREA))
         ui.see("the room's device on its area's page", re.compile(rf"Devices[\s\S]*{ROOM}"))
         ui.shot("05a-area")
+        # The Overview (HA 2026's areas dashboard): the area's card leads to the room's entities.
+        ui.open("/home", 'heading "Areas"')
+        ui.click(re.compile(rf"^{AREA}$"), exact=False)
+        ui.see("the room on the areas dashboard", f"What plays {PLAYLIST} (playlist)")
+        ui.see("the room's status on the areas dashboard", "Status Idle")
+        ui.shot("05b-areas-dashboard")
 
-    def automation_on_a_device_trigger(self) -> None:
-        """The automation editor's triggers for the room (what it lists under *Device*), and an
-        automation saved with *Session started*: it runs on the next session's start."""
-        device = self.room_device()
-        triggers = self.ws({"type": "device_automation/trigger/list", "device_id": device["id"]})
-        ours = [t for t in triggers if t.get("domain") == "spottypottysense"]
-        kinds = {t["type"] for t in ours}
-        wanted = set(STRINGS["device_automation"]["trigger_type"])
-        if kinds != wanted:
-            raise JourneyError(f"the editor would offer {sorted(kinds)}, not {sorted(wanted)}")
-        trigger = next(t for t in ours if t["type"] == "session_started")
-        self.ui.page.evaluate(
-            """async (trigger) => {
-                const hass = document.querySelector('home-assistant').hass;
-                await hass.callApi('POST', 'config/automation/config/e2e_session_started', {
-                    alias: 'E2E session started', triggers: [trigger], conditions: [],
-                    actions: [{action: 'input_boolean.turn_on',
-                               target: {entity_id: 'input_boolean.e2e_session_started'}}],
-                });
-            }""",
-            trigger,
+    def automations_built_in_the_editor(self) -> None:
+        """Two automations built by clicking in HA's automation editor, each sending a notification:
+        *Room session started* picked by target (the room's area), and the room device's
+        *Session started* device trigger, whose list holds every trigger of ours."""
+        ui = self.ui
+        self.new_automation()
+        ui.click("By target")
+        ui.page.get_by_role("treeitem", name=AREA).filter(visible=True).first.click()
+        trigger = STRINGS["triggers"]["session_started"]["name"]
+        ui.see("our trigger for the area", f'button "{trigger} {AREA}"')
+        ui.shot("07b-trigger-by-area")
+        ui.click(f"{trigger} {AREA}")
+        ui.see("the trigger on the room's area", re.compile(rf"button \"{AREA} 1 entity"))
+        self.save_automation(NOTICE_BY_AREA)
+
+        self.new_automation()
+        ui.click("By type")
+        ui.click("Device")
+        ui.click(re.compile("^Device Triggers when"), exact=False)
+        ui.page.get_by_text("Select a device").filter(visible=True).last.click()
+        ui.page.locator("ha-combo-box-item", has_text="SpottyPottySense").filter(
+            visible=True
+        ).filter(has_text=ROOM).first.click()
+        ui.see("the device's first trigger", "Trigger Session started")
+        ui.page.get_by_text("Session started").filter(visible=True).last.click()
+        for label in STRINGS["device_automation"]["trigger_type"].values():
+            ui.see(f"the device trigger {label!r}", label)
+        ui.shot("07c-device-triggers")
+        ui.page.locator("ha-combo-box-item", has_text="Session started").filter(
+            visible=True
+        ).last.click()
+        self.save_automation(NOTICE_BY_DEVICE)
+
+    def new_automation(self) -> None:
+        """Settings → Automations → Create automation → Add trigger."""
+        self.ui.open("/config/automation/edit/new", 'button "Add trigger"')
+        self.ui.click("Add trigger")
+        self.ui.see("the trigger picker", 'button "By type"')
+
+    def save_automation(self, message: str) -> None:
+        """Then do: send a persistent notification with `message`; save under that name."""
+        ui = self.ui
+        ui.click("Add action")
+        ui.page.get_by_placeholder("Search").filter(visible=True).last.fill(
+            "persistent notification"
         )
-        self.ws({"type": "input_boolean/create", "name": "E2E session started"})
-
-    def automation_ran(self) -> None:
-        """The session the reconfigure step started ran the automation built on the trigger."""
+        ui.page.get_by_text("Send a persistent notification", exact=True).filter(
+            visible=True
+        ).first.click()
+        ui.see("the action's Message field", "Message body of the notification.")
+        ui.page.get_by_role("textbox").filter(visible=True).first.fill(message)
+        ui.click("Save")
+        ui.page.get_by_role("textbox", name="Name*").fill(message)
+        ui.click("Save")
         wait_for(
-            "the automation on Session started to run",
-            lambda: self.ui.page.evaluate(
-                """() => document.querySelector('home-assistant').hass
-                    .states['input_boolean.e2e_session_started']?.state === 'on'"""
-            ),
+            f"the automation {message!r} to be saved",
+            lambda: any(automation.get("alias") == message for automation in self.automations()),
         )
+
+    def automations(self) -> list[dict[str, Any]]:
+        states = self.ui.page.evaluate(
+            """() => Object.values(document.querySelector('home-assistant').hass.states)
+                .filter(s => s.entity_id.startsWith('automation.'))
+                .map(s => s.entity_id)"""
+        )
+        return [
+            self.ws({"type": "automation/config", "entity_id": entity_id})["config"]
+            for entity_id in states
+        ]
+
+    def automations_ran(self) -> None:
+        """The session the reconfigure step started ran both: their notifications are shown."""
+        ui = self.ui
+        ui.click(re.compile("Notifications"), exact=False)
+        for message in (NOTICE_BY_AREA, NOTICE_BY_DEVICE):
+            ui.see(f"the notification {message!r}", message)
+        ui.page.wait_for_timeout(500)  # the drawer slides in
+        ui.shot("08a-notifications")
+        ui.click("Close")
 
     def session_in_the_calendar(self) -> None:
         """The finished session is an event in HA's Calendar panel, named for room and music."""
@@ -650,9 +709,9 @@ class Journey:
             ("motion starts music", self.motion_starts_music),
             ("no motion stops music", self.no_motion_stops_music),
             ("the session in the calendar", self.session_in_the_calendar),
-            ("an automation on the room's device trigger", self.automation_on_a_device_trigger),
+            ("automations built in the editor", self.automations_built_in_the_editor),
             ("reconfigure the volume", self.reconfigure_volume),
-            ("the automation ran on the session start", self.automation_ran),
+            ("the automations ran on the session start", self.automations_ran),
             ("diagnostics", self.diagnostics),
             ("delete the room and the account", self.delete_room_and_account),
             ("HA's log", self.clean_log),
