@@ -16,6 +16,7 @@ PACKAGE = Path(__file__).parent.parent / "custom_components" / "spottypottysense
 # The functional core: plain Python, tested without Home Assistant.
 PURE = (
     "engine",
+    "announcement",
     "decisions",
     "options",
     "records",

@@ -57,7 +57,7 @@ from .speaker import (
     is_ours,
 )
 from .speaker_factory import create_speaker, speaker_for_target, speaker_kind, speaker_name
-from .speaker_media_player import SERVICE_TIMEOUT
+from .speaker_media_player import SERVICE_TIMEOUT, player_announcing
 from .spotify_uri import starts_at_item
 
 _LOGGER = logging.getLogger(__name__)
@@ -708,7 +708,12 @@ class RoomController:
                 self._watch_if_player(speaker, record)
             else:
                 read = outcome.playing
-                if not outcome.paused:
+                if not outcome.paused and self._announcing(speaker):
+                    # An announcement sounds over our music: nobody took it over. What plays
+                    # once it hands back is ours, and is paused then.
+                    _LOGGER.debug("%s: an announcement plays; pausing after it", self.name)
+                    self._watch_if_player(speaker, record, announcing=True)
+                elif not outcome.paused:
                     record = replace(record, reason=EndReason.RELEASED)
                     self._watch_if_player(speaker, record)
                 elif (playing := outcome.playing) is not None and not late:
@@ -752,10 +757,21 @@ class RoomController:
 
     # ---- timers and listeners -----------------------------------------------------------------
 
-    def _watch_if_player(self, speaker: Speaker, record: SessionRecord) -> None:
-        """A media player we could not pause (gone, or not playing yet): watch it for a while."""
+    def _announcing(self, speaker: Speaker) -> bool:
+        """Whether the speaker's HA player sounds an announcement right now (no I/O)."""
+        entity_id = speaker.player_entity
+        return entity_id is not None and player_announcing(self.hass, entity_id)
+
+    def _watch_if_player(
+        self, speaker: Speaker, record: SessionRecord, *, announcing: bool = False
+    ) -> None:
+        """A player we could not pause (gone, not playing yet, or announcing): watch it a while.
+
+        A Spotify Connect room is watched only through its wake entity, during an announcement.
+        """
         if (
-            speaker.kind is SpeakerKind.MEDIA_PLAYER
+            (speaker.kind is SpeakerKind.MEDIA_PLAYER or announcing)
+            and speaker.player_entity is not None
             and not self._removed
             and not self.host.unloaded
         ):

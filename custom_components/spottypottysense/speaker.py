@@ -137,6 +137,10 @@ class Speaker(Protocol):
     def target_id(self) -> str:
         """The id sessions record (Spotify device id or media player entity id)."""
 
+    @property
+    def player_entity(self) -> str | None:
+        """The HA media player that sounds this speaker (announcements show there), if any."""
+
     async def async_start(
         self,
         request: PlayRequest,

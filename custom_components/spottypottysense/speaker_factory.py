@@ -47,6 +47,7 @@ def create_speaker(hass: HomeAssistant, client: SpotifyClient, data: Mapping[str
         str(data[CONF_SPOTIFY_DEVICE_ID]),
         data.get(CONF_SPOTIFY_DEVICE_NAME),
         wake=wake if wake_entity else None,
+        player_entity=str(wake_entity) if wake_entity else None,
     )
 
 

@@ -40,6 +40,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, State
 
+from .announcement import is_announcement
 from .parsing import position_ms, volume_percent
 from .records import Session, SessionRecord
 from .speaker import (
@@ -73,8 +74,11 @@ def content_type(uri: str) -> str:
 
 
 def supported_features(state: State) -> MediaPlayerEntityFeature:
-    """The player's feature flags (0 when it announces none)."""
-    return MediaPlayerEntityFeature(int(state.attributes.get(ATTR_SUPPORTED_FEATURES) or 0))
+    """The player's feature flags (0 when it announces none, or reports something unreadable)."""
+    try:
+        return MediaPlayerEntityFeature(int(state.attributes.get(ATTR_SUPPORTED_FEATURES) or 0))
+    except TypeError, ValueError, OverflowError:
+        return MediaPlayerEntityFeature(0)
 
 
 class PlayerCancelledError(RuntimeError):
@@ -110,6 +114,19 @@ async def async_call(hass: HomeAssistant, service: str, data: Mapping[str, Any])
         raise SpeakerError(PLAYER_UNAVAILABLE, missing=True) from err
 
 
+def player_announcing(hass: HomeAssistant, entity_id: str) -> bool:
+    """Whether the player sounds an announcement now (its state, read; no I/O)."""
+    state = hass.states.get(entity_id)
+    if state is None:
+        return False
+    return is_announcement(
+        state=state.state,
+        content_id=state.attributes.get(ATTR_MEDIA_CONTENT_ID),
+        content_type=state.attributes.get(ATTR_MEDIA_CONTENT_TYPE),
+        supports_announce=MediaPlayerEntityFeature.MEDIA_ANNOUNCE in supported_features(state),
+    )
+
+
 async def async_turn_on(hass: HomeAssistant, entity_id: str) -> None:
     """Wake a speaker (a Spotify Connect room's wake_entity)."""
     await async_call(hass, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity_id})
@@ -129,6 +146,11 @@ class MediaPlayerSpeaker:
     @property
     def target_id(self) -> str:
         """The entity id sessions record."""
+        return self._entity_id
+
+    @property
+    def player_entity(self) -> str:
+        """The entity itself."""
         return self._entity_id
 
     async def async_start(

@@ -71,16 +71,23 @@ class SpotifyConnectSpeaker:
         device_name: str | None,
         *,
         wake: Callable[[], Awaitable[None]] | None = None,
+        player_entity: str | None = None,
     ) -> None:
         self._client = client
         self._device_id = device_id
         self._device_name = device_name
         self._wake = wake
+        self._player_entity = player_entity
 
     @property
     def target_id(self) -> str:
         """The Spotify device id sessions record."""
         return self._device_id
+
+    @property
+    def player_entity(self) -> str | None:
+        """The room's wake entity: the HA player of the same speaker, where announcements show."""
+        return self._player_entity
 
     # ---- the interface -------------------------------------------------------------------------
 
