@@ -169,8 +169,9 @@ def test_the_description_files_pass_has_own_schemas() -> None:
     triggers = descriptions._TRIGGERS_DESCRIPTION_SCHEMA(load_yaml_dict(root / "triggers.yaml"))
     conditions = condition._CONDITIONS_DESCRIPTION_SCHEMA(load_yaml_dict(root / "conditions.yaml"))
     strings = json.loads((root / "strings.json").read_text())
-    assert set(triggers) == set(strings["triggers"])
-    assert set(conditions) == set(strings["conditions"])
+    icons = json.loads((root / "icons.json").read_text())
+    assert set(triggers) == set(strings["triggers"]) == set(icons["triggers"])
+    assert set(conditions) == set(strings["conditions"]) == set(icons["conditions"])
     for kind, described in (("triggers", triggers), ("conditions", conditions)):
         for name, description in described.items():
             fields = set((description or {}).get("fields", {}))
