@@ -862,7 +862,16 @@ class RoomController:
         return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
 
     def source(self) -> tuple[str, str | None] | None:
-        """The room's source and its saved name (None: it resumes what played last)."""
+        """The room's source and its saved name (None: it resumes what played last).
+
+        A time window's own source while it applies (for an open session: the one that
+        applied when it started, since a session keeps its music across a window's edge).
+        """
+        session = self.engine.session
+        when = session.started if session is not None else dt_util.utcnow()
+        window = self.engine.options.window_at(when)
+        if window is not None and window.source is not None:
+            return window.source, window.source_name
         source = self.subentry.data.get(CONF_SOURCE)
         if not isinstance(source, str) or not source:
             return None

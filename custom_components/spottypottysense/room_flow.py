@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import math
 from typing import Any, Final, cast
 
@@ -47,6 +48,7 @@ from .const import (
     CONF_TIMEOUT_MINUTES,
     CONF_VOLUME,
     CONF_WAKE_ENTITY,
+    CONF_WINDOWS,
     DEFAULTS,
     MOTION_DEVICE_CLASSES,
 )
@@ -57,6 +59,13 @@ from .speaker import SpeakerKind
 from .speaker_factory import speaker_kind
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
 from .spotify_uri import normalize_source
+from .time_windows import (
+    QUIET_WINDOW_ID,
+    first_overlap,
+    parse_windows,
+    quiet_fields,
+    with_quiet_window,
+)
 
 # The number fields' bounds: the form's selectors show them, validate_room_input enforces them.
 NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
@@ -317,6 +326,24 @@ def validate_room_input(
     return data, errors
 
 
+def store_quiet_window(
+    data: dict[str, Any], saved: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The form's quiet hours stored as the room's quiet time window, its other windows kept.
+
+    Returns the data to store, and the name of a time window the quiet hours would overlap
+    (then nothing is to be stored).
+    """
+    stored = with_quiet_window({**data, CONF_WINDOWS: list(saved.get(CONF_WINDOWS) or [])})
+    windows = parse_windows(stored[CONF_WINDOWS])
+    quiet = next((w for w in windows if w.window_id == QUIET_WINDOW_ID), None)
+    if quiet is not None:
+        others = [w for w in windows if w.window_id != QUIET_WINDOW_ID]
+        if (overlap := first_overlap(quiet.hours, others)) is not None:
+            return data, overlap.name
+    return stored, None
+
+
 def _validate_spotify_device(
     data: dict[str, Any],
     devices: dict[str, SpotifyDevice],
@@ -422,7 +449,11 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         by_id = {device.device_id: device for device in devices if device.device_id}
 
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         suggested: dict[str, Any] = {**DEFAULTS, **saved, CONF_NAME: title}
+        if CONF_WINDOWS in saved:
+            # Quiet hours are stored as the quiet time window; the form shows its fields.
+            suggested.update(quiet_fields(saved))
         if saved and speaker_kind(saved) is not kind:
             # Switching kinds: nothing of the other kind's speaker is offered.
             for key in (CONF_SPOTIFY_DEVICE_ID, CONF_MEDIA_PLAYER_ENTITY, CONF_WAKE_ENTITY):
@@ -431,6 +462,11 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             flat = flattened(user_input)
             data, errors = validate_room_input(self.hass, flat, by_id, saved, kind=kind)
             errors.update(validate_speaker_entities(self.hass, data, kind))
+            if not errors:
+                data, overlap = store_quiet_window(data, saved)
+                if overlap is not None:
+                    errors[CONF_QUIET_START] = "quiet_overlaps_window"
+                    placeholders["window"] = overlap
             if not errors:
                 data[CONF_SOURCE_NAME] = await self._async_source_name(
                     data.get(CONF_SOURCE) or None, playlists, saved
@@ -460,6 +496,7 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 sectioned({key: value for key, value in suggested.items() if value is not None}),
             ),
             errors=cast("dict[str, str]", errors_by_section(errors)),
+            description_placeholders={"window": "", **placeholders},
         )
 
     async def _async_source_name(
