@@ -128,7 +128,10 @@ async def choose(hass: HomeAssistant, result: FlowResult, kind: str) -> FlowResu
     """Pick the kind of speaker in the menu (aborts are passed on)."""
     if result["type"] is not FlowResultType.MENU:
         return result
-    assert result["menu_options"] == ["spotify", "media_player"]
+    expected = ["spotify", "media_player"]
+    if result["step_id"] == "reconfigure":
+        expected.append("windows")  # the room's time windows, only when it exists
+    assert result["menu_options"] == expected
     return await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": kind}
     )
@@ -686,8 +689,12 @@ async def test_every_field_and_message_is_translated(
     result = await start_add(hass, loaded_entry)
     names = fields(result)
 
-    for step in ("user", "reconfigure"):
-        assert set(texts["step"][step]["menu_options"]) == {"spotify", "media_player"}
+    assert set(texts["step"]["user"]["menu_options"]) == {"spotify", "media_player"}
+    assert set(texts["step"]["reconfigure"]["menu_options"]) == {
+        "spotify",
+        "media_player",
+        "windows",
+    }
     for step, shown in (
         ("spotify", result),
         ("media_player", await start_add(hass, loaded_entry, "media_player")),
@@ -723,6 +730,12 @@ async def test_every_field_and_message_is_translated(
         "player_not_found",
         "player_cannot_play_media",
         "area_not_found",
+        # the time windows' forms (tests/test_window_flow.py)
+        "window_name_required",
+        "window_name_taken",
+        "window_days_required",
+        "window_times_required",
+        "window_overlap",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
     assert texts["initiate_flow"]["user"] == "Add room"

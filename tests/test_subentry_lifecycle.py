@@ -49,6 +49,7 @@ BATHROOM_ENTITIES = {
     "sensor.bathroom_snoozed_until",
     "sensor.bathroom_speaker",
     "sensor.bathroom_what_plays",
+    "sensor.bathroom_time_window",
 }
 
 TWO_ROOMS = [

@@ -274,3 +274,42 @@ def test_quiet_active_for_a_quieter_window_only() -> None:
     assert options.quiet_active(local(0, 22, 30))
     assert not options.quiet_active(local(0, 12, 30))
     assert RoomOptions(windows=(quiet,), time_zone=BERLIN).quiet_active(local(0, 22, 30))
+
+
+ZONES = [BERLIN, NEW_YORK, ZoneInfo("Australia/Lord_Howe"), UTC]
+near_dst = st.builds(
+    lambda base, seconds: base + timedelta(seconds=seconds),
+    st.sampled_from(
+        [
+            datetime(2026, 3, 29, 1, tzinfo=UTC),
+            datetime(2026, 10, 25, 1, tzinfo=UTC),
+            datetime(2026, 3, 8, 7, tzinfo=UTC),
+            datetime(2026, 11, 1, 6, tzinfo=UTC),
+            datetime(2026, 4, 4, 15, tzinfo=UTC),
+        ]
+    ),
+    st.integers(-3 * 86400, 3 * 86400),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    schedules=st.lists(weekly, min_size=1, max_size=3),
+    now=near_dst,
+    tz=st.sampled_from(ZONES),
+)
+def test_nothing_changes_before_the_next_edge(
+    schedules: list[QuietHours], now: datetime, tz: ZoneInfo
+) -> None:
+    """Every minute until next_change (at most two days) has the same window as now."""
+    windows = [TimeWindow(str(i), f"W{i}", hours) for i, hours in enumerate(schedules)]
+    current = active_window(windows, now, tz)
+    change = next_change(windows, now, tz)
+    horizon = now + timedelta(days=2)
+    end = horizon if change is None else min(change, horizon)
+    moment = now + timedelta(minutes=1)
+    while moment < end:
+        assert active_window(windows, moment, tz) == current
+        moment += timedelta(minutes=7)
+    if change is not None:
+        assert change > now

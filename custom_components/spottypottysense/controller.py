@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
-from typing import Any
+from typing import Any, Final
 import weakref
 
 from homeassistant.config_entries import ConfigSubentry
@@ -61,6 +61,8 @@ from .speaker_media_player import SERVICE_TIMEOUT, player_announcing
 from .spotify_uri import starts_at_item
 
 _LOGGER = logging.getLogger(__name__)
+
+NO_WINDOW: Final = "none"  # the time window sensor's state outside every window
 
 LISTENING_REFRESH = timedelta(minutes=1)
 _EDGE = frozenset((STATE_ON, STATE_OFF))
@@ -877,6 +879,15 @@ class RoomController:
             return None
         name = self.subentry.data.get(CONF_SOURCE_NAME)
         return source, name if isinstance(name, str) and name else None
+
+    def window_name(self) -> str:
+        """The time window that applies now, by name (NO_WINDOW outside every window)."""
+        window = self.engine.options.window_at(dt_util.utcnow())
+        return window.name if window is not None else NO_WINDOW
+
+    def window_names(self) -> list[str]:
+        """The room's time windows, by name (the quiet window included)."""
+        return list(dict.fromkeys(window.name for window in self.engine.options.windows))
 
     def source_title(self) -> str | None:
         """What the room plays, by name ("Peaceful Piano (playlist)"); None: what played last."""
