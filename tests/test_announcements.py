@@ -16,6 +16,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.spottypottysense.player_watch import PlayerWatch
+from custom_components.spottypottysense.speaker_spotify import SpotifyConnectSpeaker
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
@@ -240,3 +242,36 @@ async def test_spotify_room_without_an_announcement_is_released_as_before(
     cast.set("playing")
     await hass.async_block_till_done()
     assert speaker.requests_to("PUT", "/me/player/pause") == []
+
+
+@pytest.mark.parametrize("rooms", [media_room()])
+async def test_a_pause_that_fails_after_the_announcement_is_logged_once(
+    hass: HomeAssistant,
+    players: FakePlayers,
+    player: FakePlayer,
+    room: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await set_motion(hass, MOTION, "on")
+    await set_motion(hass, MOTION, "off")
+    _announce(player)
+    await advance(hass, freezer, TIMEOUT)
+
+    async def refuse(player: FakePlayer, data: dict[str, Any]) -> None:
+        raise RuntimeError("the player refused")
+
+    players.misbehave["media_pause"] = refuse
+    player.set("playing", media_content_id=PLAYLIST)
+    await hass.async_block_till_done()
+    assert "came back but could not be paused" in caplog.text
+    player.set("playing", media_content_id=PLAYLIST, media_position=5)
+    await hass.async_block_till_done()
+    assert caplog.text.count("came back but could not be paused") == 1  # the watch is over
+
+
+def test_a_speaker_without_an_ha_player_is_not_watched(hass: HomeAssistant) -> None:
+    watch = PlayerWatch(hass, lambda coro, name: coro.close(), lambda: True)
+    speaker = SpotifyConnectSpeaker(None, "device", None)  # type: ignore[arg-type]
+    watch.watch(speaker, None)  # type: ignore[arg-type]
+    assert not watch.watching

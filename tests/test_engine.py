@@ -34,6 +34,7 @@ from custom_components.spottypottysense.records import (
     is_still_ours,
     is_still_ours_playback,
 )
+from custom_components.spottypottysense.time_windows import from_quiet_hours
 
 BERLIN = ZoneInfo("Europe/Berlin")
 T0 = datetime(2026, 6, 1, 10, 0, tzinfo=UTC)  # Monday 12:00 in Berlin
@@ -829,7 +830,7 @@ def test_next_wakeup() -> None:
     engine = make(quiet_hours=quiet("13:00", "14:00"), time_zone=BERLIN)
     assert engine.next_wakeup(at(0)) == at(3600)  # 13:00 Berlin
     engine.set_enabled(at(0), False)
-    assert engine.next_wakeup(at(0)) is None  # disabled: the status cannot change
+    assert engine.next_wakeup(at(0)) == at(3600)  # disabled: the active window still changes
     engine.set_enabled(at(0), True)
     engine.options = RoomOptions()
     assert engine.next_wakeup(at(0)) is None  # no polling while idle
@@ -1018,10 +1019,10 @@ def test_from_data_full() -> None:
         ({"volume": ""}, lambda o: o.volume is None),
         ({"volume": "20"}, lambda o: o.volume == 20),
         ({"timeout_minutes": "2.5"}, lambda o: o.timeout == timedelta(minutes=2.5)),
-        ({"quiet_hours_enabled": False, "quiet_start": "bad"}, lambda o: o.quiet_hours is None),
+        ({"quiet_hours_enabled": False, "quiet_start": "bad"}, lambda o: o.windows == ()),
         (
             {"quiet_hours_enabled": True, "quiet_start": "22:00", "quiet_end": "06:00"},
-            lambda o: o.quiet_hours == QuietHours(time(22), time(6)),
+            lambda o: o.windows == (from_quiet_hours(QuietHours(time(22), time(6))),),
         ),
         (
             {
@@ -1031,7 +1032,7 @@ def test_from_data_full() -> None:
                 "quiet_days": (),
                 "quiet_mode": None,
             },
-            lambda o: o.quiet_hours == QuietHours(time(1), time(2), frozenset()),
+            lambda o: o.windows == (from_quiet_hours(QuietHours(time(1), time(2), frozenset())),),
         ),
     ],
 )

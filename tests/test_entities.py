@@ -112,6 +112,7 @@ async def test_each_room_is_a_device_with_its_entities(
         "sensor.bathroom_snoozed_until": ("snoozed_until", "Bathroom Snoozed until"),
         "sensor.bathroom_speaker": ("speaker", "Bathroom Speaker"),
         "sensor.bathroom_what_plays": ("source", "Bathroom What plays"),
+        "sensor.bathroom_time_window": ("time_window", "Bathroom Time window"),
     }
     assert set(found) == set(expected)
     for entity_id, (key, friendly_name) in expected.items():

@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).parent.parent / "custom_components" / "spottypottysense
 PURE = (
     "engine",
     "announcement",
+    "time_windows",
     "decisions",
     "options",
     "records",

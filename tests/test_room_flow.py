@@ -48,12 +48,7 @@ CONTRACT_KEYS = {
     "cooldown_minutes",
     "min_presence_seconds",
     "max_session_minutes",
-    "quiet_hours_enabled",
-    "quiet_start",
-    "quiet_end",
-    "quiet_days",
-    "quiet_mode",
-    "quiet_volume",
+    "windows",  # quiet hours are stored as the quiet time window
     "only_when_idle",
     "follow_me",
     "resume_minutes",
@@ -62,6 +57,13 @@ CONTRACT_KEYS = {
 # Options added after the first release: rooms saved before them take these defaults.
 LATER_DEFAULTS = {"follow_me": False, "resume_minutes": 0, "fade_out_seconds": 0}
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def without_quiet(data: dict[str, Any]) -> dict[str, Any]:
+    """Room data as stored since time windows: no quiet_* keys (quiet hours are a window)."""
+    return {key: value for key, value in data.items() if not key.startswith("quiet_")}
+
+
 STRINGS = Path(__file__).parent.parent / "custom_components/spottypottysense/strings.json"
 
 
@@ -126,7 +128,10 @@ async def choose(hass: HomeAssistant, result: FlowResult, kind: str) -> FlowResu
     """Pick the kind of speaker in the menu (aborts are passed on)."""
     if result["type"] is not FlowResultType.MENU:
         return result
-    assert result["menu_options"] == ["spotify", "media_player"]
+    expected = ["spotify", "media_player"]
+    if result["step_id"] == "reconfigure":
+        expected.append("windows")  # the room's time windows, only when it exists
+    assert result["menu_options"] == expected
     return await hass.config_entries.subentries.async_configure(
         result["flow_id"], {"next_step_id": kind}
     )
@@ -267,12 +272,20 @@ async def test_add_room_with_every_option(
         "follow_me": True,
         "resume_minutes": 10,
         "fade_out_seconds": 5,
-        "quiet_hours_enabled": True,
-        "quiet_start": "22:30:00",
-        "quiet_end": "06:15:00",
-        "quiet_days": ["fri", "sat"],
-        "quiet_mode": "low_volume",
-        "quiet_volume": 10,
+        "windows": [
+            {
+                "id": "quiet_hours",
+                "name": "Quiet hours",
+                "start": "22:30:00",
+                "end": "06:15:00",
+                "days": ["fri", "sat"],
+                "mode": "play",  # low volume: the room's music, quieter
+                "source": None,
+                "source_name": None,
+                "volume": 10,
+                "shuffle": None,
+            }
+        ],
         "wake_entity": None,
         "area_id": None,
         "source_name": None,
@@ -312,15 +325,13 @@ async def test_add_room_with_only_what_is_required(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Hall"
     assert result["data"] == {
-        **room_data(motion_entities=[DOOR], source=""),
+        **without_quiet(room_data(motion_entities=[DOOR], source="")),
         **LATER_DEFAULTS,
         "wake_entity": None,
         "area_id": None,
         "source_name": None,
         "volume": None,
-        "quiet_start": None,
-        "quiet_end": None,
-        "quiet_volume": None,
+        "windows": [],  # quiet hours off: no quiet window
     }
     assert set(result["data"]) == CONTRACT_KEYS
 
@@ -581,14 +592,12 @@ async def test_reconfigure_keeps_an_offline_speaker(
     subentry = loaded_entry.subentries[bathroom]
     assert subentry.title == "Guest bathroom"
     assert dict(subentry.data) == {
-        **room_data(timeout_minutes=1, volume=20),
+        **without_quiet(room_data(timeout_minutes=1, volume=20)),
         **LATER_DEFAULTS,
         "wake_entity": None,
         "area_id": None,
         "source_name": None,
-        "quiet_start": None,
-        "quiet_end": None,
-        "quiet_volume": None,
+        "windows": [],
     }
     # Applied live, without reloading the account.
     assert loaded_entry.state is ConfigEntryState.LOADED
@@ -644,7 +653,8 @@ async def test_reconfigure_error_keeps_what_the_user_changed(
     assert subentry.title == "Bath"
     assert subentry.data["source"] == ""
     assert subentry.data["spotify_device_name"] == SPEAKER_NAME
-    assert (subentry.data["quiet_start"], subentry.data["quiet_end"]) == ("23:00:00", "07:00:00")
+    (quiet,) = subentry.data["windows"]
+    assert (quiet["id"], quiet["start"], quiet["end"]) == ("quiet_hours", "23:00:00", "07:00:00")
 
 
 async def test_reconfigure_cannot_pick_a_speaker_that_went_away(
@@ -679,8 +689,12 @@ async def test_every_field_and_message_is_translated(
     result = await start_add(hass, loaded_entry)
     names = fields(result)
 
-    for step in ("user", "reconfigure"):
-        assert set(texts["step"][step]["menu_options"]) == {"spotify", "media_player"}
+    assert set(texts["step"]["user"]["menu_options"]) == {"spotify", "media_player"}
+    assert set(texts["step"]["reconfigure"]["menu_options"]) == {
+        "spotify",
+        "media_player",
+        "windows",
+    }
     for step, shown in (
         ("spotify", result),
         ("media_player", await start_add(hass, loaded_entry, "media_player")),
@@ -707,6 +721,7 @@ async def test_every_field_and_message_is_translated(
         "device_missing",
         "device_required",
         "quiet_times_required",
+        "quiet_overlaps_window",
         "quiet_volume_required",
         "entity_not_found",
         "not_a_binary_sensor",
@@ -715,6 +730,12 @@ async def test_every_field_and_message_is_translated(
         "player_not_found",
         "player_cannot_play_media",
         "area_not_found",
+        # the time windows' forms (tests/test_window_flow.py)
+        "window_name_required",
+        "window_name_taken",
+        "window_days_required",
+        "window_times_required",
+        "window_overlap",
     }
     assert {"entry_not_loaded", "cannot_connect"} <= set(texts["abort"])
     assert texts["initiate_flow"]["user"] == "Add room"

@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.spottypottysense.const import DOMAIN, SUBENTRY_TYPE_ROOM
 from custom_components.spottypottysense.room_flow import sectioned
+from custom_components.spottypottysense.time_windows import quiet_fields
 from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance as _advance, set_motion as _set
@@ -48,6 +49,7 @@ BATHROOM_ENTITIES = {
     "sensor.bathroom_snoozed_until",
     "sensor.bathroom_speaker",
     "sensor.bathroom_what_plays",
+    "sensor.bathroom_time_window",
 }
 
 TWO_ROOMS = [
@@ -121,9 +123,16 @@ async def _reconfigure(
         result["flow_id"], {"next_step_id": "spotify"}
     )
     assert result["type"] is FlowResultType.FORM
+    shown = {
+        "quiet_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "quiet_mode": "block",
+        **subentry.data,
+        **quiet_fields(subentry.data),  # what the form shows of the stored quiet window
+    }
+    del shown["windows"]
     user_input = {
         "name": subentry.title,
-        **{key: value for key, value in subentry.data.items() if value is not None},
+        **{key: value for key, value in shown.items() if value is not None},
         **changes,
     }
     del user_input["spotify_device_name"]

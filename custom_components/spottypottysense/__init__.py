@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from asyncio import sleep as backoff_sleep  # the client's Retry-After/backoff waits
+import logging
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -20,7 +21,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .auth import token_provider
 from .config_flow import missing_scopes
-from .const import DOMAIN, SPOTIFY_PREMIUM_URL
+from .const import DOMAIN, SPOTIFY_PREMIUM_URL, SUBENTRY_TYPE_ROOM
 from .controller import speaker_issue_id
 from .manager import SessionManager
 from .runtime import SpottyPottySenseConfigEntry, SpottyPottySenseData
@@ -32,6 +33,9 @@ from .spotify_api import (
     SpotifyForbiddenError,
 )
 from .storage import HistoryStore, SessionStore
+from .time_windows import with_quiet_window
+
+_LOGGER = logging.getLogger(__name__)
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS: list[Platform] = [
@@ -46,6 +50,27 @@ PLATFORMS: list[Platform] = [
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the integration's actions once, whatever entries exist."""
     async_setup_services(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEntry) -> bool:
+    """1.1 → 1.2: each room's quiet hours become its quiet time window (same behaviour)."""
+    if entry.version > 1:
+        return False  # a newer version's entry: HA shows it as a failed migration
+    if entry.minor_version < 2:
+        for subentry in list(entry.subentries.values()):
+            if subentry.subentry_type != SUBENTRY_TYPE_ROOM:
+                continue
+            try:
+                data = with_quiet_window(subentry.data)
+            except ValueError:
+                # Quiet hours that never worked stay as they are: the room reports them.
+                _LOGGER.warning(
+                    "%s: its quiet hours could not be read; left as stored", subentry.title
+                )
+                continue
+            hass.config_entries.async_update_subentry(entry, subentry, data=data)
+        hass.config_entries.async_update_entry(entry, minor_version=2)
     return True
 
 

@@ -35,7 +35,7 @@ class SpottyPottySenseFlowHandler(
 
     DOMAIN = DOMAIN
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2  # 1.2: quiet hours stored as the room's quiet time window
 
     @property
     @override

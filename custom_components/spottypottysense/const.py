@@ -70,6 +70,7 @@ CONF_QUIET_END: Final = "quiet_end"
 CONF_QUIET_DAYS: Final = "quiet_days"
 CONF_QUIET_MODE: Final = "quiet_mode"
 CONF_QUIET_VOLUME: Final = "quiet_volume"
+CONF_WINDOWS: Final = "windows"  # time windows, the quiet one included (time_windows.py)
 CONF_ONLY_WHEN_IDLE: Final = "only_when_idle"
 CONF_FOLLOW_ME: Final = "follow_me"
 CONF_RESUME_MINUTES: Final = "resume_minutes"

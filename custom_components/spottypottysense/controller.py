@@ -7,7 +7,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 import logging
-from typing import Any
+from typing import Any, Final
 import weakref
 
 from homeassistant.config_entries import ConfigSubentry
@@ -61,6 +61,8 @@ from .speaker_media_player import SERVICE_TIMEOUT, player_announcing
 from .spotify_uri import starts_at_item
 
 _LOGGER = logging.getLogger(__name__)
+
+NO_WINDOW: Final = "none"  # the time window sensor's state outside every window
 
 LISTENING_REFRESH = timedelta(minutes=1)
 _EDGE = frozenset((STATE_ON, STATE_OFF))
@@ -862,12 +864,30 @@ class RoomController:
         return RoomOptions.from_data(subentry.data, dt_util.get_default_time_zone())
 
     def source(self) -> tuple[str, str | None] | None:
-        """The room's source and its saved name (None: it resumes what played last)."""
+        """The room's source and its saved name (None: it resumes what played last).
+
+        A time window's own source while it applies (for an open session: the one that
+        applied when it started, since a session keeps its music across a window's edge).
+        """
+        session = self.engine.session
+        when = session.started if session is not None else dt_util.utcnow()
+        window = self.engine.options.window_at(when)
+        if window is not None and window.source is not None:
+            return window.source, window.source_name
         source = self.subentry.data.get(CONF_SOURCE)
         if not isinstance(source, str) or not source:
             return None
         name = self.subentry.data.get(CONF_SOURCE_NAME)
         return source, name if isinstance(name, str) and name else None
+
+    def window_name(self) -> str:
+        """The time window that applies now, by name (NO_WINDOW outside every window)."""
+        window = self.engine.options.window_at(dt_util.utcnow())
+        return window.name if window is not None else NO_WINDOW
+
+    def window_names(self) -> list[str]:
+        """The room's time windows, by name (the quiet window included)."""
+        return list(dict.fromkeys(window.name for window in self.engine.options.windows))
 
     def source_title(self) -> str | None:
         """What the room plays, by name ("Peaceful Piano (playlist)"); None: what played last."""

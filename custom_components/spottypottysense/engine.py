@@ -36,7 +36,6 @@ from .decisions import (
 )
 from .options import RoomOptions
 from .parsing import MAX_COUNT, to_utc
-from .quiet_hours import QuietMode
 from .records import EndReason, ResumePoint, RoomState, Session, SessionRecord, SkipReason
 
 # Sessions whose start was still in flight when they ended, remembered (not persisted) so a
@@ -128,8 +127,8 @@ class RoomEngine:
         """Return the earliest instant the shell must call `tick` (None: nothing scheduled).
 
         Pending starts, deadlines and max durations are returned even when already due (≤ now:
-        call tick right away); cooldown end, snooze end and the next change of blocking quiet
-        hours only when still ahead, so that the status stays right without polling.
+        call tick right away); cooldown end, snooze end and the next edge of a time window
+        only when still ahead, so that the status stays right without polling.
         """
         now = to_utc(now)
         state = self.state
@@ -141,11 +140,9 @@ class RoomEngine:
         for instant in (state.snoozed_until, state.cooldown_until):
             if instant is not None and instant > now:
                 due.append(instant)
-        quiet = self.options.quiet_hours
-        if state.enabled and quiet is not None and quiet.mode is QuietMode.BLOCK:
-            change = quiet.next_change(now, self.options.time_zone)
-            if change is not None:
-                due.append(change)
+        change = self.options.next_window_change(now)
+        if change is not None:
+            due.append(change)
         return min(due, default=None)
 
     # -- inputs ----------------------------------------------------------------------------------
@@ -454,7 +451,7 @@ class RoomEngine:
             point is None
             or point.item_uri is None
             or point.position_ms is None
-            or point.source != options.source
+            or point.source != options.start_source(now)  # the same window's source only
             or now - point.ended > options.resume_window
         ):
             return None
@@ -516,8 +513,8 @@ class RoomEngine:
                 session_id=session.session_id,
                 check_idle=options.only_when_idle,
                 volume=options.start_volume(now),
-                shuffle=options.shuffle,
-                source=options.source,
+                shuffle=options.start_shuffle(now),
+                source=options.start_source(now),
                 follow_me=options.follow_me,
                 resume=resume,
             ),
@@ -546,7 +543,7 @@ class RoomEngine:
             self._in_flight.remember(record)
         state.session = None
         # Only an owned session we pause can be resumed; position_saved completes the point.
-        source = options.source
+        source = options.start_source(session.started)  # what this session started
         state.resume = None
         if (
             session.owned is True

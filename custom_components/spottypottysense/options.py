@@ -13,14 +13,21 @@ from typing import Any, Final
 
 from .parsing import (
     MAX_OPTION_MINUTES,
-    parse_days,
     parse_flag,
     parse_number,
-    parse_time_value,
     parse_volume,
 )
-from .quiet_hours import QuietHours, QuietMode
+from .quiet_hours import QuietHours
 from .records import Session
+from .time_windows import (
+    TimeWindow,
+    WindowMode,
+    active_window,
+    from_quiet_hours,
+    legacy_quiet_hours,
+    next_change,
+    parse_windows,
+)
 
 DEFAULT_SHUFFLE: Final = True
 DEFAULT_TIMEOUT: Final = timedelta(minutes=5)
@@ -44,7 +51,8 @@ class RoomOptions:
     cooldown: timedelta = DEFAULT_COOLDOWN
     min_presence: timedelta = DEFAULT_MIN_PRESENCE
     max_session: timedelta = DEFAULT_MAX_SESSION
-    quiet_hours: QuietHours | None = None
+    windows: tuple[TimeWindow, ...] = ()
+    quiet_hours: QuietHours | None = None  # the pre-window form: read as one more window
     only_when_idle: bool = DEFAULT_ONLY_WHEN_IDLE
     follow_me: bool = DEFAULT_FOLLOW_ME
     resume_window: timedelta = timedelta(0)  # 0: every session starts the source afresh
@@ -52,6 +60,10 @@ class RoomOptions:
     time_zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
+        if self.quiet_hours is not None:
+            windows = (*self.windows, from_quiet_hours(self.quiet_hours))
+            object.__setattr__(self, "windows", windows)
+            object.__setattr__(self, "quiet_hours", None)
         volume = self.volume
         if volume is not None and (
             isinstance(volume, bool) or not isinstance(volume, int) or not 0 <= volume <= 100
@@ -90,21 +102,8 @@ class RoomOptions:
         fade_out = data.get("fade_out_seconds")
 
         min_presence = data.get("min_presence_seconds")
-        quiet: QuietHours | None = None
-        if parse_flag("quiet_hours_enabled", data.get("quiet_hours_enabled"), False):
-            if data.get("quiet_start") in (None, "") or data.get("quiet_end") in (None, ""):
-                raise ValueError("quiet hours need quiet_start and quiet_end")
-            try:
-                mode = QuietMode(data.get("quiet_mode") or QuietMode.BLOCK)
-            except ValueError:
-                raise ValueError(f"quiet_mode: unknown mode {data.get('quiet_mode')!r}") from None
-            quiet = QuietHours(
-                start=parse_time_value("quiet_start", data["quiet_start"]),
-                end=parse_time_value("quiet_end", data["quiet_end"]),
-                days=parse_days(data.get("quiet_days")),
-                mode=mode,
-                volume=parse_volume("quiet_volume", data.get("quiet_volume")),
-            )
+        # A room stored before time windows (the migration turns this into a window).
+        quiet = legacy_quiet_hours(data)
         if source is not None:
             source = source.strip() or None
         return cls(
@@ -126,6 +125,7 @@ class RoomOptions:
                 )
             ),
             max_session=minutes("max_session_minutes", DEFAULT_MAX_SESSION, minimum=1 / 60),
+            windows=parse_windows(data.get("windows")),
             quiet_hours=quiet,
             only_when_idle=parse_flag(
                 "only_when_idle", data.get("only_when_idle"), DEFAULT_ONLY_WHEN_IDLE
@@ -152,25 +152,48 @@ class RoomOptions:
             time_zone=time_zone,
         )
 
+    def window_at(self, now: datetime) -> TimeWindow | None:
+        """The time window that applies at `now`, if any."""
+        return active_window(self.windows, now, self.time_zone)
+
+    def next_window_change(self, now: datetime) -> datetime | None:
+        """When a window next starts or ends (the status and the device page change then)."""
+        return next_change(self.windows, now, self.time_zone)
+
     def quiet_active(self, now: datetime) -> bool:
-        """Whether quiet hours (any mode) apply at `now`."""
-        return self.quiet_hours is not None and self.quiet_hours.is_active(now, self.time_zone)
+        """Whether the hour is quiet: a window blocks music, or plays it lower than usual."""
+        window = self.window_at(now)
+        if window is None:
+            return False
+        if window.mode is WindowMode.BLOCK:
+            return True
+        return window.volume is not None and (self.volume is None or window.volume < self.volume)
 
     def blocking_quiet_active(self, now: datetime) -> bool:
-        """Whether quiet hours in block mode apply at `now`."""
-        quiet = self.quiet_hours
-        return (
-            quiet is not None
-            and quiet.mode is QuietMode.BLOCK
-            and quiet.is_active(now, self.time_zone)
-        )
+        """Whether a window that blocks music applies at `now`."""
+        window = self.window_at(now)
+        return window is not None and window.mode is WindowMode.BLOCK
 
     def start_volume(self, now: datetime) -> int | None:
-        """Volume for a start at `now`: the quiet volume inside low-volume quiet hours."""
-        quiet = self.quiet_hours
-        if quiet is not None and quiet.mode is QuietMode.LOW_VOLUME and self.quiet_active(now):
-            return quiet.volume
+        """Volume for a start at `now`: the window's, else the room's."""
+        window = self.window_at(now)
+        if window is not None and window.volume is not None:
+            return window.volume
         return self.volume
+
+    def start_source(self, now: datetime) -> str | None:
+        """Source for a start at `now`: the window's, else the room's."""
+        window = self.window_at(now)
+        if window is not None and window.source is not None:
+            return window.source
+        return self.source
+
+    def start_shuffle(self, now: datetime) -> bool:
+        """Shuffle for a start at `now`: the window's, else the room's."""
+        window = self.window_at(now)
+        if window is not None and window.shuffle is not None:
+            return window.shuffle
+        return self.shuffle
 
     def deadline(self, session: Session) -> datetime | None:
         """When `session` times out: presence ended + timeout (None while presence is on)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 import math
 from typing import Any, Final, cast
 
@@ -9,7 +10,7 @@ from homeassistant.components.media_player.const import (
     DOMAIN as MEDIA_PLAYER_DOMAIN,
     MediaPlayerEntityFeature,
 )
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryFlow, SubentryFlowResult
+from homeassistant.config_entries import ConfigEntryState, SubentryFlowResult
 from homeassistant.const import ATTR_SUPPORTED_FEATURES, CONF_NAME, Platform
 from homeassistant.core import HomeAssistant, split_entity_id, valid_entity_id
 from homeassistant.data_entry_flow import section
@@ -47,16 +48,30 @@ from .const import (
     CONF_TIMEOUT_MINUTES,
     CONF_VOLUME,
     CONF_WAKE_ENTITY,
+    CONF_WINDOWS,
     DEFAULTS,
     MOTION_DEVICE_CLASSES,
 )
 from .quiet_hours import WEEKDAYS, QuietMode
 from .runtime import SpottyPottySenseConfigEntry
-from .session_calendar import source_title
 from .speaker import SpeakerKind
 from .speaker_factory import speaker_kind
 from .spotify_api import Playlist, SpotifyApiError, SpotifyDevice
 from .spotify_uri import normalize_source
+from .time_windows import (
+    QUIET_WINDOW_ID,
+    first_overlap,
+    parse_windows,
+    quiet_fields,
+    with_quiet_window,
+)
+from .window_flow import (
+    FormNumberSelector,
+    HourMinuteSelector,
+    WindowSteps,
+    async_source_name,
+    source_selector,
+)
 
 # The number fields' bounds: the form's selectors show them, validate_room_input enforces them.
 NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
@@ -116,18 +131,6 @@ def flattened(user_input: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-class HourMinuteSelector(selector.TimeSelector):
-    """A time of day without seconds (quiet hours are set to the minute).
-
-    HA's frontend time picker hides its seconds field with ``no_second``, but the 2026.10
-    backend schema of the time selector has no such option; it is added when serialised only.
-    """
-
-    def serialize(self) -> dict[str, dict[str, Any]]:
-        """The time selector, told to show hours and minutes only."""
-        return {"selector": {self.selector_type: {**self.config, "no_second": True}}}
-
-
 def errors_by_section(errors: dict[str, str]) -> dict[str, Any]:
     """The errors, plus each section's own: what HA's frontend shows above that section.
 
@@ -154,20 +157,6 @@ def sectioned(flat: dict[str, Any]) -> dict[str, Any]:
         else:
             nested[key] = value
     return nested
-
-
-class FormNumberSelector(selector.NumberSelector):
-    """A number box whose range the frontend shows, and the room form checks itself.
-
-    HA's own check of the range would fail the whole form with an untranslated message at its
-    top ("Value 150.0 is too large at 'speaker.volume'"); the form's check names the field and
-    its range, in the user's language, above the field's section.
-    """
-
-    def __call__(self, data: Any) -> float:
-        """Only a number; its range and whole-ness are checked by validate_room_input."""
-        value: float = vol.Coerce(float)(data)
-        return value
 
 
 def number_error(field: str) -> str:
@@ -317,6 +306,24 @@ def validate_room_input(
     return data, errors
 
 
+def store_quiet_window(
+    data: dict[str, Any], saved: Mapping[str, Any]
+) -> tuple[dict[str, Any], str | None]:
+    """The form's quiet hours stored as the room's quiet time window, its other windows kept.
+
+    Returns the data to store, and the name of a time window the quiet hours would overlap
+    (then nothing is to be stored).
+    """
+    stored = with_quiet_window({**data, CONF_WINDOWS: list(saved.get(CONF_WINDOWS) or [])})
+    windows = parse_windows(stored[CONF_WINDOWS])
+    quiet = next((w for w in windows if w.window_id == QUIET_WINDOW_ID), None)
+    if quiet is not None:
+        others = [w for w in windows if w.window_id != QUIET_WINDOW_ID]
+        if (overlap := first_overlap(quiet.hours, others)) is not None:
+            return data, overlap.name
+    return stored, None
+
+
 def _validate_spotify_device(
     data: dict[str, Any],
     devices: dict[str, SpotifyDevice],
@@ -369,7 +376,7 @@ def _parse_time(value: str) -> str:
     return parsed.isoformat() if (parsed := dt_util.parse_time(value)) is not None else value
 
 
-class RoomSubentryFlow(ConfigSubentryFlow):
+class RoomSubentryFlow(WindowSteps):
     """Add or reconfigure a room: motion entities, speaker, what to play, timing, quiet hours."""
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
@@ -385,9 +392,10 @@ class RoomSubentryFlow(ConfigSubentryFlow):
     def _speaker_menu(self, step_id: str) -> SubentryFlowResult:
         if self._get_entry().state is not ConfigEntryState.LOADED:
             return self.async_abort(reason="entry_not_loaded")
-        return self.async_show_menu(
-            step_id=step_id, menu_options=[kind.value for kind in SpeakerKind]
-        )
+        options = [kind.value for kind in SpeakerKind]
+        if step_id == "reconfigure":
+            options.append("windows")  # the room's time windows (window_flow.py)
+        return self.async_show_menu(step_id=step_id, menu_options=options)
 
     async def async_step_spotify(
         self, user_input: dict[str, Any] | None = None
@@ -422,7 +430,11 @@ class RoomSubentryFlow(ConfigSubentryFlow):
         by_id = {device.device_id: device for device in devices if device.device_id}
 
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
         suggested: dict[str, Any] = {**DEFAULTS, **saved, CONF_NAME: title}
+        if CONF_WINDOWS in saved:
+            # Quiet hours are stored as the quiet time window; the form shows its fields.
+            suggested.update(quiet_fields(saved))
         if saved and speaker_kind(saved) is not kind:
             # Switching kinds: nothing of the other kind's speaker is offered.
             for key in (CONF_SPOTIFY_DEVICE_ID, CONF_MEDIA_PLAYER_ENTITY, CONF_WAKE_ENTITY):
@@ -432,8 +444,18 @@ class RoomSubentryFlow(ConfigSubentryFlow):
             data, errors = validate_room_input(self.hass, flat, by_id, saved, kind=kind)
             errors.update(validate_speaker_entities(self.hass, data, kind))
             if not errors:
-                data[CONF_SOURCE_NAME] = await self._async_source_name(
-                    data.get(CONF_SOURCE) or None, playlists, saved
+                data, overlap = store_quiet_window(data, saved)
+                if overlap is not None:
+                    errors[CONF_QUIET_START] = "quiet_overlaps_window"
+                    placeholders["window"] = overlap
+            if not errors:
+                saved_name = saved.get(CONF_SOURCE_NAME)
+                data[CONF_SOURCE_NAME] = await async_source_name(
+                    client,
+                    data.get(CONF_SOURCE) or None,
+                    playlists,
+                    saved.get(CONF_SOURCE),
+                    saved_name if isinstance(saved_name, str) else None,
                 )
                 if reconfiguring:
                     return self.async_update_and_abort(
@@ -460,30 +482,8 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                 sectioned({key: value for key, value in suggested.items() if value is not None}),
             ),
             errors=cast("dict[str, str]", errors_by_section(errors)),
+            description_placeholders={"window": "", **placeholders},
         )
-
-    async def _async_source_name(
-        self, source: str | None, playlists: list[Playlist], saved: dict[str, Any]
-    ) -> str | None:
-        """The source's name, once, on save: from the user's playlists, or asked of Spotify.
-
-        A name that cannot be had (Spotify unreachable, a kind it is not asked for) is None:
-        the form and the device page then name the kind ("Spotify album").
-        """
-        if source is None:
-            return None
-        if source == saved.get(CONF_SOURCE):
-            # Unchanged: keep what was saved (no request at every reconfigure).
-            name = saved.get(CONF_SOURCE_NAME)
-            return name if isinstance(name, str) else None
-        for playlist in playlists:
-            if playlist.uri == source:
-                return playlist.name
-        entry: SpottyPottySenseConfigEntry = self._get_entry()
-        try:
-            return await entry.runtime_data.client.name_of(source)
-        except SpotifyApiError:
-            return None
 
     @staticmethod
     def _schema(
@@ -524,29 +524,11 @@ class RoomSubentryFlow(ConfigSubentryFlow):
                     )
                 ),
             }
-        playlist_options = [
-            selector.SelectOptionDict(value=playlist.uri, label=playlist.name)
-            for playlist in playlists
-        ]
-        saved_source = saved.get(CONF_SOURCE)
-        if saved_source and all(option["value"] != saved_source for option in playlist_options):
-            # The saved source by its name, not its URI ("Peaceful Piano (playlist)").
-            playlist_options.insert(
-                0,
-                selector.SelectOptionDict(
-                    value=saved_source,
-                    label=source_title(saved_source, saved.get(CONF_SOURCE_NAME)),
-                ),
-            )
         speaker_and_music = vol.Schema(
             {
                 **speaker,
-                vol.Optional(CONF_SOURCE): selector.SelectSelector(
-                    selector.SelectSelectorConfig(
-                        options=playlist_options,
-                        custom_value=True,
-                        mode=selector.SelectSelectorMode.DROPDOWN,
-                    )
+                vol.Optional(CONF_SOURCE): source_selector(
+                    playlists, saved.get(CONF_SOURCE), saved.get(CONF_SOURCE_NAME)
                 ),
                 # A box, not a slider: empty reads as "keep the speaker's volume", not as 0.
                 vol.Optional(CONF_VOLUME): _number(CONF_VOLUME, "%"),

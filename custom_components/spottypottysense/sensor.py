@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .controller import RoomController
+from .controller import NO_WINDOW, RoomController
 from .engine import Status
 from .entity import RoomEntity, add_entities_per_room
 from .runtime import SpottyPottySenseConfigEntry
@@ -78,6 +78,12 @@ SENSORS: tuple[RoomSensorDescription, ...] = (
         value=lambda c: c.speaker_label(),
     ),
     RoomSensorDescription(
+        key="time_window",
+        device_class=SensorDeviceClass.ENUM,
+        # The room's own windows by name, and "none" (translated) outside every window.
+        value=lambda c: c.window_name(),
+    ),
+    RoomSensorDescription(
         key="sessions_today",
         state_class=SensorStateClass.TOTAL_INCREASING,
         value=lambda c: c.today()[0],
@@ -117,7 +123,18 @@ class RoomSensor(RoomEntity, SensorEntity):
 
     def _fingerprint(self) -> object:
         attributes = self.extra_state_attributes
-        return (self.native_value, tuple(attributes.values()) if attributes else None)
+        return (
+            self.native_value,
+            tuple(attributes.values()) if attributes else None,
+            tuple(self.options or ()),
+        )
+
+    @property
+    def options(self) -> list[str] | None:
+        """The time window sensor's states are the room's window names (they change live)."""
+        if self.entity_description.key == "time_window":
+            return [*self.controller.window_names(), NO_WINDOW]
+        return self.entity_description.options
 
     @property
     def native_value(self) -> str | int | float | datetime | None:

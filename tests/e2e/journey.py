@@ -69,9 +69,11 @@ SUBENTRY = STRINGS["config_subentries"]["motion_sensor"]
 SPEAKER_STEP = "spotify"  # the room form for a Spotify Connect speaker (after the kind menu)
 MODEL = "Room"  # the room device's model, as the integration page lists it
 AREA = "Bathroom"  # an area the journey creates and puts the room in
+WINDOW = "All day"  # a time window the journey adds (00:00-00:00 every day: always on)
 NOTICE_BY_AREA = "Music started in the bathroom (room trigger)"
 NOTICE_BY_DEVICE = "Music started in the bathroom (device trigger)"
-ROOM_ENTITIES = 12  # status, last motion, session ends, snoozed until, what plays, speaker, two
+ROOM_ENTITIES = 13  # time window, status, last motion, session ends, snoozed until, what plays,
+# speaker, two
 # counts, the switch, two buttons and the session event
 OFF_BY_DEFAULT = {"last_motion"}  # in the registry, not shown on the device page until enabled
 # The one warning HA logs for every custom integration; anything else mentioning ours fails.
@@ -641,6 +643,30 @@ class Journey:
         print(f"    volume request: {volumes[-1]['query']}")
         self.toggle_motion(on=False)
 
+    def time_window(self) -> None:
+        """Reconfigure → Time windows → Add: a window of the whole day (00:00-00:00, the form's
+        start and end), every day, so it applies now; the device page shows it active."""
+        ui = self.ui
+        self.open_integration()
+        ui.click(SUBENTRY["initiate_flow"]["reconfigure"])
+        menu = SUBENTRY["step"]["reconfigure"]["menu_options"]["windows"]
+        ui.see("the reconfigure menu's time windows", menu)
+        ui.page.get_by_text(menu, exact=True).filter(visible=True).first.click()
+        add = SUBENTRY["step"]["windows"]["menu_options"]["add_window"]
+        ui.see("the time windows menu", add)
+        ui.page.get_by_text(add, exact=True).filter(visible=True).first.click()
+        ui.see("the window form", SUBENTRY["step"]["add_window"]["description"])
+        for label in SUBENTRY["step"]["add_window"]["data"].values():
+            ui.see(f"the window form's field {label!r}", label)
+        ui.textbox("Name").fill(WINDOW)
+        ui.shot("08b-time-window-form")
+        ui.click("Submit")
+        ui.see("the window saved", "Reconfiguration was successful")
+        ui.click("Close")
+        ui.open(self.room_device_url, 'heading "Device info"')
+        ui.see("the active window on the device page", f"Time window {WINDOW}")
+        ui.shot("08c-device-time-window")
+
     def diagnostics(self) -> None:
         """Download diagnostics: no token, e-mail, user id or credential in it."""
         ui = self.ui
@@ -712,6 +738,7 @@ class Journey:
             ("automations built in the editor", self.automations_built_in_the_editor),
             ("reconfigure the volume", self.reconfigure_volume),
             ("the automations ran on the session start", self.automations_ran),
+            ("a time window", self.time_window),
             ("diagnostics", self.diagnostics),
             ("delete the room and the account", self.delete_room_and_account),
             ("HA's log", self.clean_log),
