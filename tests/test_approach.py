@@ -193,3 +193,36 @@ def test_the_engine_reads_ahead_only_when_a_start_would_read() -> None:
     off = RoomEngine(RoomOptions(), RoomState(enabled=False), new_id=lambda: "s")
     assert not off.wants_preparation(now)
     assert SPEAKER_ID
+
+
+@pytest.mark.parametrize("rooms", [approaching()])
+async def test_a_second_approach_during_the_read_reads_nothing_more(
+    hass: HomeAssistant, room: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    speaker.delay(*READ, 0.2)
+    mark = len(speaker.requests)
+    hass.states.async_set(HALL, "on", {"device_class": "motion"})
+    await asyncio.sleep(0)
+    hass.states.async_set(HALL, "off", {"device_class": "motion"})
+    hass.states.async_set(HALL, "on", {"device_class": "motion"})
+    await hass.async_block_till_done()
+    assert sent(speaker, mark) == [READ]
+
+
+MEDIA_ROOM = {
+    key: value
+    for key, value in room_data(approach_entities=[HALL]).items()
+    if key not in ("spotify_device_id", "spotify_device_name")
+}
+
+
+@pytest.mark.parametrize(
+    "rooms",
+    [[{"title": "Bathroom", "data": {**MEDIA_ROOM, "media_player_entity": "media_player.tv"}}]],
+)
+async def test_a_media_player_room_reads_nothing_ahead(
+    hass: HomeAssistant, room: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    mark = len(speaker.requests)
+    await set_motion(hass, HALL, "on")
+    assert sent(speaker, mark) == []
