@@ -575,6 +575,94 @@ async def flapping(
     return edges, lags, ends
 
 
+# --- (l): round trips, with a real round trip's latency ---------------------------------------
+
+ROUND_TRIP = 0.05  # added by the fake to every player request (loopback has none)
+DELAYED = (
+    ("GET", "/me/player"),
+    ("PUT", "/me/player/play"),
+    ("PUT", "/me/player/volume"),
+    ("PUT", "/me/player/shuffle"),
+)
+
+
+async def until_playing(hass: HomeAssistant, entity: str, status: str) -> float:
+    """Motion on `entity` → the room's status says playing (the play was answered)."""
+    started = time.monotonic()
+    hass.states.async_set(entity, "on")
+    await wait_for(lambda: getattr(hass.states.get(status), "state", "") == "playing", status)
+    return time.monotonic() - started
+
+
+async def end_session(hass: HomeAssistant, entity: str, status: str) -> None:
+    await hass.services.async_call(DOMAIN, "stop_session", {"entity_id": status}, blocking=True)
+    hass.states.async_set(entity, "off")
+    await hass.async_block_till_done()
+
+
+async def round_trips(hass: HomeAssistant, fake: FakeSpotify, sessions: int) -> dict[str, Any]:
+    """(l): warm, after an approach, with the connections closed; and the bare baselines."""
+    motion, hall, status = "binary_sensor.motion_0", "binary_sensor.hall_0", "sensor.room_0_status"
+    data = room(0, only_when_idle=True)
+    data["data"].update(shuffle=False, approach_entities=[hall])  # the fake's own shuffle state
+    entry = await set_up(hass, fake, [data])
+    hass.states.async_set(hall, "off")
+    await hass.async_block_till_done()
+    controller = controllers(entry)[0]
+    client = entry.runtime_data.client
+    out: dict[str, Any] = {"warm": [], "approach": [], "cold": [], "requests": {}}
+    for kind in ("warm", "approach", "cold"):
+        for _ in range(sessions):
+            if kind == "approach":
+                hass.states.async_set(hall, "on")
+                await asyncio.sleep(0)
+                await wait_for(
+                    lambda: controller._preparing is None or controller._preparing.done(), "read"
+                )
+            if kind == "cold":
+                client._session.close()  # the pooled connection is gone (an hour of quiet)
+            mark = len(fake.requests)
+            out[kind].append(await until_playing(hass, motion, status))
+            out["requests"][kind] = [
+                f"{r.method} {r.path}" for r in fake.requests[mark:] if r.path != "/me/player/pause"
+            ]
+            await end_session(hass, motion, status)
+            hass.states.async_set(hall, "off")
+            await hass.async_block_till_done()
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    out["bare_play"], out["bare_read_play"] = [], []
+    async with aiohttp.ClientSession() as session:
+        for _ in range(sessions):
+            for read_first in (False, True):
+                started = time.monotonic()
+                if read_first:
+                    async with session.get(f"{fake.url}me/player", headers=headers) as answer:
+                        await answer.read()
+                async with session.put(
+                    f"{fake.url}me/player/play",
+                    params={"device_id": "speaker-0"},
+                    json={"context_uri": PLAYLIST},
+                    headers=headers,
+                ) as answer:
+                    await answer.read()
+                key = "bare_read_play" if read_first else "bare_play"
+                out[key].append(time.monotonic() - started)
+    return out
+
+
+async def run_round_trips(args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """(l) on a fake of its own thread (its added latency must not hold our loop)."""
+    async with bench_home_assistant() as hass:
+        server = ThreadedFake()
+        for method, path in DELAYED:
+            server.fake.delay(method, path, ROUND_TRIP)
+        server.start()
+        try:
+            results["l"] = await round_trips(hass, server.fake, args.round_trip_sessions)
+        finally:
+            server.stop()
+
+
 # --- the runs ------------------------------------------------------------------------------
 
 
@@ -678,11 +766,14 @@ async def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--big-store", type=int, default=100_000)
     parser.add_argument("--flap-seconds", type=float, default=15.0)
+    parser.add_argument("--round-trip-sessions", type=int, default=30)
     parser.add_argument(
-        "--only", choices=("latency", "history", "setup", "flapping"), action="append"
+        "--only",
+        choices=("latency", "history", "setup", "flapping", "round_trips"),
+        action="append",
     )
     args = parser.parse_args()
-    parts = args.only or ["latency", "history", "setup", "flapping"]
+    parts = args.only or ["latency", "history", "setup", "flapping", "round_trips"]
 
     results: dict[str, Any] = {}
     runs = {
@@ -690,6 +781,7 @@ async def main() -> None:
         "history": run_history,
         "setup": run_setup,
         "flapping": run_flapping,
+        "round_trips": run_round_trips,
     }
     for part in parts:
         await runs[part](args, results)
@@ -747,6 +839,8 @@ async def main() -> None:
             f"{busy * 1000:.1f} ms (longest block {longest * 1000:.1f} ms; with none "
             f"{empty_busy * 1000:.1f} ms)   (target < 50 ms: {verdict(busy < 0.05)})"
         )
+    if "round_trips" in parts:
+        print_round_trips(results)
     if "flapping" in parts:
         edges, lags, ends = results["g"]
         print(
@@ -755,6 +849,36 @@ async def main() -> None:
             f"{percentile(lags, 99) * 1000:.2f} ms, max {max(lags) * 1000:.2f} ms"
             f"   (target p99 < 10 ms: {verdict(percentile(lags, 99) < 0.01)})"
         )
+
+
+def print_round_trips(results: dict[str, Any]) -> None:
+    """(l)'s table: time to music playing, and the requests, beside the bare baselines."""
+    i = results["l"]
+    p50 = {
+        key: percentile(i[key], 50)
+        for key in ("warm", "approach", "cold", "bare_play", "bare_read_play")
+    }
+    print(f"(l)  round trips, {ROUND_TRIP * 1000:.0f} ms added by the fake to each player request:")
+    rows = (
+        ("motion → playing, after an approach", "approach", "bare_play", 1.1),
+        ("motion → playing, warm, no approach", "warm", "bare_read_play", 1.05),
+        ("motion → playing, connections closed", "cold", "bare_read_play", None),
+    )
+    for label, key, base, target in rows:
+        ratio = p50[key] / p50[base]
+        goal = (
+            f"target ≤ {target}x: {'met' if ratio <= target else 'MISSED'}"
+            if target
+            else (f"{(p50[key] - p50['warm']) * 1000:+.1f} ms vs warm")
+        )
+        print(
+            f"     {label:38s}: p50 {p50[key] * 1000:6.1f} ms = {ratio:.2f}x {base}"
+            f" ({', '.join(i['requests'][key])})   ({goal})"
+        )
+    print(f"     bare play (aiohttp)                   : p50 {p50['bare_play'] * 1000:6.1f} ms")
+    print(
+        f"     bare read + play (aiohttp)            : p50 {p50['bare_read_play'] * 1000:6.1f} ms"
+    )
 
 
 if __name__ == "__main__":

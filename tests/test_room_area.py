@@ -36,7 +36,9 @@ def _device_of(hass: HomeAssistant, entry: MockConfigEntry, title: str) -> dr.De
 
 async def _add_kitchen(hass: HomeAssistant, entry: MockConfigEntry, **fields: Any) -> None:
     result = await start_add(hass, entry)
-    result = await submit(hass, result, form_input(motion_entities=[MOTION, DOOR], **fields))
+    result = await submit(
+        hass, result, form_input(motion_entities=[MOTION, DOOR], approach_entities=[], **fields)
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 
@@ -127,7 +129,9 @@ async def test_an_area_that_does_not_exist_is_a_form_error(
     hass: HomeAssistant, loaded_entry: MockConfigEntry
 ) -> None:
     result = await start_add(hass, loaded_entry)
-    result = await submit(hass, result, form_input(motion_entities=[MOTION], area_id="gone"))
+    result = await submit(
+        hass, result, form_input(motion_entities=[MOTION], approach_entities=[], area_id="gone")
+    )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"area_id": "area_not_found"}
 

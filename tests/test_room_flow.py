@@ -49,13 +49,21 @@ CONTRACT_KEYS = {
     "min_presence_seconds",
     "max_session_minutes",
     "windows",  # quiet hours are stored as the quiet time window
+    "approach_entities",
+    "approach_window_seconds",
     "only_when_idle",
     "follow_me",
     "resume_minutes",
     "fade_out_seconds",
 }
 # Options added after the first release: rooms saved before them take these defaults.
-LATER_DEFAULTS = {"follow_me": False, "resume_minutes": 0, "fade_out_seconds": 0}
+LATER_DEFAULTS = {
+    "follow_me": False,
+    "resume_minutes": 0,
+    "fade_out_seconds": 0,
+    "approach_entities": [],
+    "approach_window_seconds": 30,
+}
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -97,6 +105,8 @@ def form_input(**overrides: Any) -> dict[str, Any]:
         "follow_me": True,
         "resume_minutes": 10.0,
         "fade_out_seconds": 5.0,
+        "approach_entities": [DOOR],
+        "approach_window_seconds": 45.0,
         "quiet_hours_enabled": True,
         "quiet_start": "22:30",
         "quiet_end": "06:15:00",
@@ -272,6 +282,8 @@ async def test_add_room_with_every_option(
         "follow_me": True,
         "resume_minutes": 10,
         "fade_out_seconds": 5,
+        "approach_entities": [DOOR],
+        "approach_window_seconds": 45,
         "windows": [
             {
                 "id": "quiet_hours",

@@ -34,6 +34,7 @@ from .spotify_api import (
 )
 from .storage import HistoryStore, SessionStore
 from .time_windows import with_quiet_window
+from .token_keeper import TokenKeeper
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -78,8 +79,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEn
     """Connect to the Spotify account; fail in the way that lets HA retry or reauthenticate."""
     implementation = await async_get_config_entry_implementation(hass, entry)
     oauth_session = OAuth2Session(hass, entry, implementation)
+    provide = token_provider(hass, entry, oauth_session)
     client = SpotifyClient(
-        token_provider(hass, entry, oauth_session),
+        provide,
         hass.async_add_executor_job,
         sleep=backoff_sleep,
     )
@@ -136,7 +138,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SpottyPottySenseConfigEn
     )
     await manager.async_setup()
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-    manager.async_start()
+    # The token is refreshed ahead of its expiry: the first motion after a quiet hour does not
+    # wait for it.
+    manager.async_start(TokenKeeper(hass, lambda: oauth_session.token.get("expires_at"), provide))
     return True
 
 

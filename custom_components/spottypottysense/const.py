@@ -63,6 +63,8 @@ CONF_SHUFFLE: Final = "shuffle"
 CONF_TIMEOUT_MINUTES: Final = "timeout_minutes"
 CONF_COOLDOWN_MINUTES: Final = "cooldown_minutes"
 CONF_MIN_PRESENCE_SECONDS: Final = "min_presence_seconds"
+CONF_APPROACH_ENTITIES: Final = "approach_entities"  # sensors that see someone coming
+CONF_APPROACH_WINDOW_SECONDS: Final = "approach_window_seconds"
 CONF_MAX_SESSION_MINUTES: Final = "max_session_minutes"
 CONF_QUIET_HOURS_ENABLED: Final = "quiet_hours_enabled"
 CONF_QUIET_START: Final = "quiet_start"
@@ -89,6 +91,8 @@ DEFAULTS: Final[dict[str, object]] = {
     CONF_FOLLOW_ME: False,
     CONF_RESUME_MINUTES: 0,
     CONF_FADE_OUT_SECONDS: 0,
+    CONF_APPROACH_ENTITIES: [],
+    CONF_APPROACH_WINDOW_SECONDS: 30,
 }
 
 # Binary sensors the form offers: PIR motion, radar occupancy/presence, and door contacts.

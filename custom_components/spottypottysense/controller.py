@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 import logging
 from typing import Any, Final
@@ -24,6 +24,7 @@ from homeassistant.helpers.translation import async_get_exception_message
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_APPROACH_ENTITIES,
     CONF_AREA,
     CONF_MEDIA_PLAYER_ENTITY,
     CONF_MOTION_ENTITIES,
@@ -114,6 +115,7 @@ class RoomController:
         self._fader = Fader(hass, self._spawn, self._async_write_fade_ahead)
         self._watch = PlayerWatch(hass, self._spawn, self._room_empty)
         self._totals = TodayTotals(self._ended_since)
+        self._preparing: asyncio.Task[Prepared | None] | None = None  # an approach's read
 
     # ---- properties the entities read -------------------------------------------------------
 
@@ -202,6 +204,9 @@ class RoomController:
         self._cancel_ticker()
         self._fader.stop()
         self._watch.stop()
+        if self._preparing is not None:
+            self._preparing.cancel()  # an approach's read: nobody will use it now
+            self._preparing = None
 
     @callback
     def async_remove(self) -> None:
@@ -249,8 +254,9 @@ class RoomController:
     @callback
     def async_update_subentry(self, subentry: ConfigSubentry) -> None:
         """Apply changed options live; the open session keeps running."""
-        entities_changed = subentry.data.get(CONF_MOTION_ENTITIES) != self.applied[1].get(
-            CONF_MOTION_ENTITIES
+        entities_changed = any(
+            subentry.data.get(key) != self.applied[1].get(key)
+            for key in (CONF_MOTION_ENTITIES, CONF_APPROACH_ENTITIES)
         )
         self._move_device(
             expected=self.applied[1].get(CONF_AREA), area=subentry.data.get(CONF_AREA)
@@ -471,12 +477,14 @@ class RoomController:
             decision.session_id, speaker.target_id, speaker.context_for(request)
         )
         try:
-            reading: Reading | None = None
+            # Someone was seen coming: the read is made (or under way) already.
+            reading = await self._async_prepared_reading(speaker)
             if decision.follow_me and speaker.supports_transfer:
                 rooms = self.host.owned_sessions_elsewhere(self, speaker.target_id)
                 if rooms:
                     # One read serves the follow decision and only_when_idle alike.
-                    reading = Reading(await speaker.async_now_playing())
+                    if reading is None:
+                        reading = Reading(await speaker.async_now_playing())
                     if await self._async_follow(decision, speaker, rooms, reading, ahead):
                         return None
             outcome = await speaker.async_start(request, reading=reading, before_play=ahead.wait)
@@ -789,6 +797,57 @@ class RoomController:
             self._unsubs.append(
                 async_track_state_change_event(self.hass, entities, self._on_state_change)
             )
+        approach = [
+            entity_id
+            for entity_id in self.subentry.data.get(CONF_APPROACH_ENTITIES) or []
+            if entity_id not in entities
+        ]
+        if approach:
+            self._unsubs.append(
+                async_track_state_change_event(self.hass, approach, self._on_approach)
+            )
+
+    @callback
+    def _on_approach(self, event: Event[EventStateChangedData]) -> None:
+        """Someone is coming: read the playback now, so motion here sends only the play."""
+        old, new = event.data["old_state"], event.data["new_state"]
+        if old is None or new is None or old.state != STATE_OFF or new.state != STATE_ON:
+            return  # only off → on; a reconnect (unavailable → on) is nobody coming
+        if self._removed or self.host.unloaded:
+            return
+        if not self.engine.wants_preparation(dt_util.utcnow()):
+            return
+        speaker = self.speaker()
+        if speaker.kind is not SpeakerKind.SPOTIFY:
+            return  # a media player room's read is its player's state: nothing to save
+        if self._preparing is not None and not self._preparing.done():
+            return
+        self._preparing = self.hass.async_create_task(
+            self._async_prepare(speaker), f"{DOMAIN} {self.subentry_id} approach", eager_start=True
+        )
+
+    async def _async_prepare(self, speaker: Speaker) -> Prepared | None:
+        """The approach's read (one request); a failure costs nothing but that request."""
+        try:
+            playing = await speaker.async_now_playing()
+        except SpeakerError as err:
+            _LOGGER.debug("%s: the approach's read failed: %s", self.name, err.translation_key)
+            return None
+        return Prepared(speaker.target_id, playing, dt_util.utcnow())
+
+    async def _async_prepared_reading(self, speaker: Speaker) -> Reading | None:
+        """A fresh approach read for this speaker (awaited if still under way), used once."""
+        task, self._preparing = self._preparing, None
+        if task is None:
+            return None
+        prepared = await task
+        if (
+            prepared is None
+            or prepared.target_id != speaker.target_id
+            or not self.engine.options.reading_fresh(prepared.read_at, dt_util.utcnow())
+        ):
+            return None
+        return Reading(prepared.playing)
 
     def _unsubscribe(self) -> None:
         for unsub in self._unsubs:
@@ -920,6 +979,15 @@ class RoomController:
 def _plays(playing: NowPlaying | None, session: Session | None) -> bool:
     """Whether `playing` is `session`'s music, still on its speaker (owned sessions only)."""
     return session is not None and is_ours(playing, session)
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An approach's playback read: which speaker, what played, when."""
+
+    target_id: str
+    playing: NowPlaying | None
+    read_at: datetime
 
 
 class WriteAhead:

@@ -476,6 +476,21 @@ class RoomEngine:
             return SkipReason.QUIET_HOURS
         return None
 
+    def wants_preparation(self, now: datetime) -> bool:
+        """Whether someone coming (an approach sensor) makes a playback read worth its request.
+
+        Only when motion here would start a session that reads first (only_when_idle or
+        follow_me) and nothing would block it; a room in session or blocked reads nothing.
+        """
+        now = to_utc(now)
+        state, options = self.state, self.options
+        return (
+            state.session is None
+            and state.pending_start is None
+            and (options.only_when_idle or options.follow_me)
+            and self._blocked(now) is None
+        )
+
     def _try_start(self, now: datetime, *, wait: bool) -> list[Decision]:
         """Start a session for motion at `now` unless something blocks it."""
         state = self.state

@@ -22,6 +22,7 @@ from .records import RoomState, SessionRecord
 from .room_host import MovableRoom
 from .spotify_api import SpotifyClient
 from .storage import SAVE_DELAY, HistoryStore, SessionStore
+from .token_keeper import TokenKeeper
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class SessionManager:
         self._stored_states: dict[str, Any] = {}
         self._added_listeners: set[Callable[[RoomController], None]] = set()
         self._unsub_midnight: CALLBACK_TYPE | None = None
+        self._keeper: TokenKeeper | None = None  # the account token's refresh timer
         self._unsub_save: CALLBACK_TYPE | None = None
         self._write_lock = asyncio.Lock()
         self._time_zone = dt_util.get_default_time_zone()
@@ -107,10 +109,13 @@ class SessionManager:
             controller.time_zone_changed()
 
     @callback
-    def async_start(self) -> None:
-        """Start every controller once its entities exist."""
+    def async_start(self, keeper: TokenKeeper | None = None) -> None:
+        """Start every controller once its entities exist, and the account's token keeper."""
         for controller in self.controllers.values():
             controller.async_start()
+        if keeper is not None:
+            self._keeper = keeper
+            keeper.start()
 
     async def _async_entry_updated(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Subentry added/changed/removed (or a token refresh): apply live, never reload."""
@@ -156,6 +161,8 @@ class SessionManager:
         if self._unsub_midnight is not None:
             self._unsub_midnight()
             self._unsub_midnight = None
+        if self._keeper is not None:
+            self._keeper.stop()
         self._cancel_save()
         # A call that outlasts the drain must not write again later (over a reloaded entry's
         # store, or bringing back the store of a deleted entry).

@@ -36,6 +36,8 @@ DEFAULT_MIN_PRESENCE: Final = timedelta(0)
 DEFAULT_MAX_SESSION: Final = timedelta(minutes=180)
 DEFAULT_ONLY_WHEN_IDLE: Final = True
 DEFAULT_FOLLOW_ME: Final = False
+DEFAULT_APPROACH_WINDOW: Final = timedelta(seconds=30)
+MAX_APPROACH_WINDOW: Final = timedelta(seconds=120)
 MAX_RESUME_WINDOW: Final = timedelta(minutes=120)
 MAX_FADE_OUT: Final = timedelta(seconds=30)
 
@@ -57,6 +59,7 @@ class RoomOptions:
     follow_me: bool = DEFAULT_FOLLOW_ME
     resume_window: timedelta = timedelta(0)  # 0: every session starts the source afresh
     fade_out: timedelta = timedelta(0)  # 0: pause at once
+    approach_window: timedelta = DEFAULT_APPROACH_WINDOW  # how long an approach's read is fresh
     time_zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
@@ -79,6 +82,8 @@ class RoomOptions:
             raise ValueError(f"resume_window must be 0-{MAX_RESUME_WINDOW}")
         if not timedelta(0) <= self.fade_out <= MAX_FADE_OUT:
             raise ValueError(f"fade_out must be 0-{MAX_FADE_OUT}")
+        if not timedelta(0) < self.approach_window <= MAX_APPROACH_WINDOW:
+            raise ValueError(f"approach_window must be over 0 and at most {MAX_APPROACH_WINDOW}")
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], time_zone: tzinfo) -> RoomOptions:
@@ -100,6 +105,7 @@ class RoomOptions:
             return timedelta(minutes=parse_number(key, value, minimum=minimum, maximum=maximum))
 
         fade_out = data.get("fade_out_seconds")
+        approach = data.get("approach_window_seconds")
 
         min_presence = data.get("min_presence_seconds")
         # A room stored before time windows (the migration turns this into a window).
@@ -149,6 +155,18 @@ class RoomOptions:
                     )
                 )
             ),
+            approach_window=(
+                DEFAULT_APPROACH_WINDOW
+                if approach is None
+                else timedelta(
+                    seconds=parse_number(
+                        "approach_window_seconds",
+                        approach,
+                        minimum=1,
+                        maximum=MAX_APPROACH_WINDOW.total_seconds(),
+                    )
+                )
+            ),
             time_zone=time_zone,
         )
 
@@ -194,6 +212,10 @@ class RoomOptions:
         if window is not None and window.shuffle is not None:
             return window.shuffle
         return self.shuffle
+
+    def reading_fresh(self, read_at: datetime, now: datetime) -> bool:
+        """Whether a playback read made at `read_at` (an approach's) may serve a start at `now`."""
+        return read_at <= now <= read_at + self.approach_window
 
     def deadline(self, session: Session) -> datetime | None:
         """When `session` times out: presence ended + timeout (None while presence is on)."""

@@ -24,6 +24,8 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import (
+    CONF_APPROACH_ENTITIES,
+    CONF_APPROACH_WINDOW_SECONDS,
     CONF_AREA,
     CONF_COOLDOWN_MINUTES,
     CONF_FADE_OUT_SECONDS,
@@ -80,6 +82,7 @@ NUMBER_BOUNDS: dict[str, tuple[int, int]] = {
     CONF_TIMEOUT_MINUTES: (1, 120),
     CONF_COOLDOWN_MINUTES: (0, 60),
     CONF_MIN_PRESENCE_SECONDS: (0, 300),
+    CONF_APPROACH_WINDOW_SECONDS: (5, 120),
     CONF_MAX_SESSION_MINUTES: (5, 600),
     CONF_RESUME_MINUTES: (0, 120),
     CONF_FADE_OUT_SECONDS: (0, 30),
@@ -108,6 +111,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         CONF_MIN_PRESENCE_SECONDS,
         CONF_MAX_SESSION_MINUTES,
         CONF_FADE_OUT_SECONDS,
+        CONF_APPROACH_ENTITIES,
+        CONF_APPROACH_WINDOW_SECONDS,
     ),
     SECTION_QUIET_HOURS: (
         CONF_QUIET_HOURS_ENABLED,
@@ -264,6 +269,12 @@ def validate_room_input(
     )
     if entities_error is not None:
         errors[CONF_MOTION_ENTITIES] = entities_error
+    approach = data.get(CONF_APPROACH_ENTITIES) or []
+    data[CONF_APPROACH_ENTITIES] = []
+    if approach:
+        data[CONF_APPROACH_ENTITIES], approach_error = _motion_entities(hass, approach)
+        if approach_error is not None:
+            errors[CONF_APPROACH_ENTITIES] = approach_error
     area = data.get(CONF_AREA) or None
     if area is not None and ar.async_get(hass).async_get_area(area) is None:
         errors[CONF_AREA] = "area_not_found"
@@ -546,6 +557,13 @@ class RoomSubentryFlow(WindowSteps):
                 vol.Required(CONF_MIN_PRESENCE_SECONDS): _number(CONF_MIN_PRESENCE_SECONDS, "s"),
                 vol.Required(CONF_MAX_SESSION_MINUTES): _number(CONF_MAX_SESSION_MINUTES, "min"),
                 vol.Required(CONF_FADE_OUT_SECONDS, default=0): _number(CONF_FADE_OUT_SECONDS, "s"),
+                # Someone seen coming (the hallway, the door): read ahead, start in one request.
+                vol.Optional(CONF_APPROACH_ENTITIES): selector.EntitySelector(
+                    selector.EntitySelectorConfig(domain="binary_sensor", multiple=True)
+                ),
+                vol.Required(CONF_APPROACH_WINDOW_SECONDS, default=30): _number(
+                    CONF_APPROACH_WINDOW_SECONDS, "s"
+                ),
             }
         )
         quiet_hours = vol.Schema(
