@@ -26,6 +26,7 @@ SERVICES = (
     "volume_set",
     "shuffle_set",
     "turn_on",
+    "media_seek",
 )
 
 
@@ -78,6 +79,8 @@ class FakePlayer:
             self.set(self.state, volume_level=data["volume_level"])
         elif service == "shuffle_set":
             self.set(self.state, shuffle=data["shuffle"])
+        elif service == "media_seek":
+            self.set(self.state, media_position=data["seek_position"])
 
 
 type Misbehaviour = Callable[[FakePlayer, dict[str, Any]], Awaitable[None]]

@@ -42,6 +42,7 @@ from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
 from .options import RoomOptions
+from .player_move import async_move
 from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
 from .room_host import MovableRoom, RoomHost
@@ -479,6 +480,12 @@ class RoomController:
         try:
             # Someone was seen coming: the read is made (or under way) already.
             reading = await self._async_prepared_reading(speaker)
+            if (
+                decision.follow_me
+                and speaker.kind is SpeakerKind.MEDIA_PLAYER
+                and await self._async_follow_player(decision, speaker, ahead)
+            ):
+                return None
             if decision.follow_me and speaker.supports_transfer:
                 rooms = self.host.owned_sessions_elsewhere(self, speaker.target_id)
                 if rooms:
@@ -526,6 +533,49 @@ class RoomController:
         self._started(decision, outcome, moved_from=origin.name)
         await self._async_save_now()
         return True
+
+    async def _async_follow_player(
+        self, decision: StartPlayback, speaker: Speaker, ahead: WriteAhead
+    ) -> bool:
+        """follow_me between media player rooms: move another room's owned music here.
+
+        Its player's state (no request) proves the music is still that room's session. When
+        nothing could be started here, this room starts its own music instead and the other
+        room's session goes on by its own rules (its timeout pauses what is still ours).
+        """
+        for room in self.host.owned_sessions_elsewhere(self, speaker.target_id):
+            session = room.session
+            if session is None or not str(session.device_id).startswith("media_player."):
+                continue
+            origin = speaker_for_target(
+                self.hass, self.host.client, self.subentry.data, session.device_id
+            )
+            playing = await origin.async_now_playing()
+            if not _plays(playing, session) or playing is None:
+                continue
+            self.engine.playback_requested(
+                decision.session_id, device_id=speaker.target_id, context_uri=playing.context_uri
+            )
+            await ahead.rewrite()
+            try:
+                moved = await async_move(self.hass, origin.target_id, speaker.target_id, playing)
+            except SpeakerError:
+                _LOGGER.warning(
+                    "%s: the music of %s could not move here; playing this room's own",
+                    self.name,
+                    room.name,
+                )
+                return False
+            _LOGGER.info("%s: the music of %s moved here (%s)", self.name, room.name, moved.how)
+            if moved.origin_stopped:
+                room.moved_to(self.name)
+            outcome = StartOutcome(
+                owned=True, target_id=speaker.target_id, context_uri=playing.context_uri
+            )
+            self._started(decision, outcome, moved_from=room.name)
+            await self._async_save_now()
+            return True
+        return False
 
     def _write_ahead(self, session_id: str, target_id: str, context_uri: str | None) -> WriteAhead:
         """Note the start's speaker and source in the session and write the store now."""

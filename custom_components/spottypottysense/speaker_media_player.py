@@ -85,8 +85,14 @@ class PlayerCancelledError(RuntimeError):
     """The player's own handler was cancelled (not our task): a failure like any other."""
 
 
-async def async_call(hass: HomeAssistant, service: str, data: Mapping[str, Any]) -> None:
-    """One blocking media_player service call, bounded; any failure is player_unavailable.
+async def async_call(
+    hass: HomeAssistant,
+    service: str,
+    data: Mapping[str, Any],
+    *,
+    domain: str = MEDIA_PLAYER_DOMAIN,
+) -> None:
+    """One blocking player service call, bounded; any failure is player_unavailable.
 
     Another integration's handler may raise anything, hang, or be cancelled by its own code:
     each ends here as a SpeakerError. Only a cancellation of our own task goes on up.
@@ -94,18 +100,17 @@ async def async_call(hass: HomeAssistant, service: str, data: Mapping[str, Any])
     try:
         async with asyncio.timeout(SERVICE_TIMEOUT):
             try:
-                await hass.services.async_call(
-                    MEDIA_PLAYER_DOMAIN, service, dict(data), blocking=True
-                )
+                await hass.services.async_call(domain, service, dict(data), blocking=True)
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if task is not None and task.cancelling():
                     raise  # ours (an unload, or the time limit above)
-                raise PlayerCancelledError(f"media_player.{service} was cancelled") from None
+                raise PlayerCancelledError(f"{domain}.{service} was cancelled") from None
     except Exception as err:
         # Other integrations' handlers raise what they like; none may break the session.
         _LOGGER.warning(
-            "media_player.%s on %s failed: %s: %s",
+            "%s.%s on %s failed: %s: %s",
+            domain,
             service,
             data.get(ATTR_ENTITY_ID),
             type(err).__name__,
