@@ -33,12 +33,7 @@ DEMO_ROOM: dict[str, Any] = {
     "max_session_minutes": 60,
     # HA demo's players start out "playing": taking them over is the point of the demo.
     "only_when_idle": False,
-    "quiet_hours_enabled": False,
-    "quiet_start": None,
-    "quiet_end": None,
-    "quiet_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-    "quiet_mode": "block",
-    "quiet_volume": None,
+    "windows": [],  # no time windows, no quiet hours (entry 1.2's stored form)
 }
 
 

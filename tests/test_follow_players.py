@@ -14,11 +14,14 @@ from homeassistant.components.media_player.const import MediaPlayerEntityFeature
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.spottypottysense.player_move import async_move
+from custom_components.spottypottysense.records import EndReason, SessionRecord
 from custom_components.spottypottysense.speaker import NowPlaying, SpeakerError
+from custom_components.spottypottysense.speaker_media_player import MediaPlayerSpeaker
 from tests.conftest import PLAYLIST, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import set_motion
@@ -264,10 +267,14 @@ async def test_a_player_that_cannot_seek_starts_the_content_from_the_top(
 async def test_nothing_to_move_without_content(
     hass: HomeAssistant, account: MockConfigEntry
 ) -> None:
+    origin = MediaPlayerSpeaker(hass, account.runtime_data.client, KITCHEN)
+    now = dt_util.utcnow()
+    record = SessionRecord("s", now, now, 1, True, EndReason.MOVED, KITCHEN, None)
     with pytest.raises(SpeakerError):
         await async_move(
             hass,
-            KITCHEN,
+            origin,
+            record,
             BATHROOM,
             NowPlaying(is_playing=True, target_id=KITCHEN, context_uri=None),
         )

@@ -495,22 +495,25 @@ def set_player(hass: HomeAssistant, state: str, **attributes: Any) -> None:
 
 
 @pytest.mark.parametrize("rooms", [[bathroom(), player_room(follow_me=True, only_when_idle=False)]])
-async def test_a_media_player_room_starts_its_own_source(
+async def test_a_media_player_room_takes_a_spotify_rooms_music(
     hass: HomeAssistant,
     loaded_entry: MockConfigEntry,
     speaker: FakeSpotify,
     events: dict[str, list[Any]],
 ) -> None:
+    """Between kinds: the bathroom's Spotify music starts on the kitchen's player, and the
+    bathroom speaker is paused (it still played the bathroom's session)."""
     set_player(hass, "idle")
     play_media = async_mock_service(hass, "media_player", "play_media")
-    async_mock_service(hass, "media_player", "shuffle_set")
     await set_motion(hass, MOTION, "on")
     mark = len(speaker.requests)
 
     await set_motion(hass, KITCHEN_MOTION, "on")
-    assert ("PUT", "/me/player") not in calls(speaker, mark)
-    assert [call.data["media_content_id"] for call in play_media] == [KITCHEN_PLAYLIST]
-    assert events["session_ended"] == []  # the bathroom's music was not taken
+    assert [call.data["media_content_id"] for call in play_media] == [PLAYLIST]
+    assert ("PUT", "/me/player") not in calls(speaker, mark)  # no Spotify transfer
+    assert speaker.requests_to("PUT", "/me/player/pause")[-1].query == {"device_id": SPEAKER_ID}
+    (ended,) = events["session_ended"]
+    assert (ended.data["reason"], ended.data["moved_to"]) == ("moved", "Kitchen")
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
 from .options import RoomOptions
-from .player_move import async_move
+from .player_move import async_move, async_stop_origin
 from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
 from .room_host import MovableRoom, RoomHost
@@ -480,11 +480,7 @@ class RoomController:
         try:
             # Someone was seen coming: the read is made (or under way) already.
             reading = await self._async_prepared_reading(speaker)
-            if (
-                decision.follow_me
-                and speaker.kind is SpeakerKind.MEDIA_PLAYER
-                and await self._async_follow_player(decision, speaker, ahead)
-            ):
+            if decision.follow_me and await self._async_follow_across(decision, speaker, ahead):
                 return None
             if decision.follow_me and speaker.supports_transfer:
                 rooms = self.host.owned_sessions_elsewhere(self, speaker.target_id)
@@ -534,31 +530,43 @@ class RoomController:
         await self._async_save_now()
         return True
 
-    async def _async_follow_player(
+    async def _async_follow_across(
         self, decision: StartPlayback, speaker: Speaker, ahead: WriteAhead
     ) -> bool:
-        """follow_me between media player rooms: move another room's owned music here.
+        """follow_me where Spotify's transfer cannot: into a media player room, or out of one.
 
-        Its player's state (no request) proves the music is still that room's session. When
-        nothing could be started here, this room starts its own music instead and the other
-        room's session goes on by its own rules (its timeout pauses what is still ours).
+        The other room's speaker proves the music is still its owned session (a player's state,
+        or the account's playback). When nothing could be started here, this room starts its
+        own music instead and the other room's session goes on by its own rules (its timeout
+        pauses what is still ours).
         """
         for room in self.host.owned_sessions_elsewhere(self, speaker.target_id):
             session = room.session
-            if session is None or not str(session.device_id).startswith("media_player."):
+            if session is None:
                 continue
             origin = speaker_for_target(
                 self.hass, self.host.client, self.subentry.data, session.device_id
             )
+            if origin.kind is SpeakerKind.SPOTIFY and speaker.kind is SpeakerKind.SPOTIFY:
+                continue  # Spotify's own transfer moves these (_async_follow)
             playing = await origin.async_now_playing()
-            if not _plays(playing, session) or playing is None:
+            if playing is None or not _plays(playing, session):
                 continue
+            record = _moving_record(session, dt_util.utcnow())
             self.engine.playback_requested(
                 decision.session_id, device_id=speaker.target_id, context_uri=playing.context_uri
             )
             await ahead.rewrite()
             try:
-                moved = await async_move(self.hass, origin.target_id, speaker.target_id, playing)
+                if speaker.kind is SpeakerKind.MEDIA_PLAYER:
+                    moved = await async_move(self.hass, origin, record, speaker.target_id, playing)
+                    how, stopped = moved.how, moved.origin_stopped
+                    outcome = StartOutcome(
+                        owned=True, target_id=speaker.target_id, context_uri=playing.context_uri
+                    )
+                else:
+                    outcome = await self._async_start_moved(decision, speaker, playing)
+                    how, stopped = "play", await async_stop_origin(origin, record)
             except SpeakerError:
                 _LOGGER.warning(
                     "%s: the music of %s could not move here; playing this room's own",
@@ -566,16 +574,35 @@ class RoomController:
                     room.name,
                 )
                 return False
-            _LOGGER.info("%s: the music of %s moved here (%s)", self.name, room.name, moved.how)
-            if moved.origin_stopped:
+            _LOGGER.info("%s: the music of %s moved here (%s)", self.name, room.name, how)
+            if stopped:
                 room.moved_to(self.name)
-            outcome = StartOutcome(
-                owned=True, target_id=speaker.target_id, context_uri=playing.context_uri
-            )
             self._started(decision, outcome, moved_from=room.name)
             await self._async_save_now()
             return True
         return False
+
+    async def _async_start_moved(
+        self, decision: StartPlayback, speaker: Speaker, playing: NowPlaying
+    ) -> StartOutcome:
+        """A media player room's music onto this Spotify Connect speaker.
+
+        The account's playback gives the item and position when it plays that content (a
+        player that plays Spotify through the account); else the content starts afresh.
+        """
+        content = playing.context_uri
+        account = await speaker.async_now_playing()
+        resume: ResumePoint | None = None
+        if content is not None and account is not None and account.context_uri == content:
+            item, position = account.item_uri, account.position_ms or 0
+            if starts_at_item(content) and item is not None:
+                resume = ResumePoint(content, item, position)
+            elif item == content:
+                resume = ResumePoint(None, content, position)
+        request = replace(
+            PlayRequest.from_decision(decision, resume=resume), source=content, check_idle=False
+        )
+        return await speaker.async_start(request, reading=Reading(account))
 
     def _write_ahead(self, session_id: str, target_id: str, context_uri: str | None) -> WriteAhead:
         """Note the start's speaker and source in the session and write the store now."""
@@ -1024,6 +1051,20 @@ class RoomController:
             "open_session": session is not None,
             "records": len(self.records()),
         }
+
+
+def _moving_record(session: Session, now: datetime) -> SessionRecord:
+    """The other room's session as it ends by moving (what pausing its speaker compares)."""
+    return SessionRecord(
+        session_id=session.session_id,
+        started=session.started,
+        ended=now,
+        motion_count=session.motion_count,
+        owned=True,
+        reason=EndReason.MOVED,
+        device_id=session.device_id,
+        context_uri=session.context_uri,
+    )
 
 
 def _plays(playing: NowPlaying | None, session: Session | None) -> bool:

@@ -1,9 +1,10 @@
-"""Follow-me between media player rooms: the music moves from one HA player to another.
+"""Follow-me into a media player room: the music moves from another room's speaker to it.
 
 Between two Music Assistant players, Music Assistant's own ``transfer_queue`` moves the queue
-(it keeps the queue and the position, and stops the old player). Between any other players, the
-same content is started on the new player, set to the same position where the player can seek
-(``media_seek``), and the old player is paused, but only while it still plays that content.
+(it keeps the queue and the position, and stops the old player). Otherwise (another player, or
+a Spotify Connect room) the same content is started on the new player, set to the same position
+where the player can seek (``media_seek``), and the old speaker is paused, but only while it
+still plays that session's music.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from homeassistant.components.media_player.const import (
     MediaPlayerEntityFeature,
     MediaPlayerState,
 )
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_MEDIA_PAUSE, SERVICE_MEDIA_SEEK
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_MEDIA_SEEK
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .speaker import NowPlaying, SpeakerError
+from .records import SessionRecord
+from .speaker import NowPlaying, Speaker, SpeakerError, SpeakerKind, is_ours
 from .speaker_media_player import (
     SERVICE_PLAY_MEDIA,
     async_call,
@@ -60,28 +62,39 @@ def _plays(hass: HomeAssistant, entity_id: str, content_id: str | None) -> bool:
     )
 
 
-async def async_move(hass: HomeAssistant, origin: str, target: str, playing: NowPlaying) -> Moved:
-    """Move what `origin` plays (`playing`, just read) to `target`.
+async def async_move(
+    hass: HomeAssistant,
+    origin: Speaker,
+    origin_record: SessionRecord,
+    target: str,
+    playing: NowPlaying,
+) -> Moved:
+    """Move what `origin` plays (`playing`, just read) to the media player `target`.
 
-    Raises SpeakerError when nothing was started on `target` (the caller starts its own music
-    then, and leaves `origin` alone). A failed seek or pause afterwards does not undo the move.
+    `origin` is the other room's speaker: a media player, or a Spotify Connect device (then
+    `playing` is the account's playback). Raises SpeakerError when nothing was started on
+    `target` (the caller starts its own music then, and leaves `origin` alone). A failed seek or
+    pause afterwards does not undo the move; the old speaker is paused only while it still
+    plays the session's music (`origin_record`), whatever the move did to it.
     """
     content = playing.context_uri
+    origin_entity = origin.player_entity if origin.kind is SpeakerKind.MEDIA_PLAYER else None
     if (
-        _platform(hass, origin) == MUSIC_ASSISTANT
+        origin_entity is not None
+        and _platform(hass, origin_entity) == MUSIC_ASSISTANT
         and _platform(hass, target) == MUSIC_ASSISTANT
         and hass.services.has_service(MUSIC_ASSISTANT, TRANSFER_QUEUE)
     ):
         await async_call(
             hass,
             TRANSFER_QUEUE,
-            {ATTR_ENTITY_ID: target, "source_player": origin, "auto_play": True},
+            {ATTR_ENTITY_ID: target, "source_player": origin_entity, "auto_play": True},
             domain=MUSIC_ASSISTANT,
         )
-        return Moved(TRANSFER_QUEUE, origin_stopped=not _plays(hass, origin, content))
+        return Moved(TRANSFER_QUEUE, origin_stopped=not _plays(hass, origin_entity, content))
     if content is None:
         raise SpeakerError("player_unavailable")  # nothing to start there: not movable
-    origin_state = hass.states.get(origin)
+    origin_state = hass.states.get(origin_entity) if origin_entity is not None else None
     kind = origin_state.attributes.get(ATTR_MEDIA_CONTENT_TYPE) if origin_state else None
     try:
         await async_call(
@@ -97,10 +110,14 @@ async def async_move(hass: HomeAssistant, origin: str, target: str, playing: Now
         if not _plays(hass, target, content):
             raise
         _LOGGER.info("%s plays the moved music although play_media failed", target)
-    target_state = hass.states.get(target)
+    # A player's position is within what it reports; the account's, within the current item:
+    # that only matches the content when the content is that item (a single track).
     position = playing.position_ms
+    same_item = origin.kind is SpeakerKind.MEDIA_PLAYER or playing.item_uri == content
+    target_state = hass.states.get(target)
     if (
         position
+        and same_item
         and target_state is not None
         and MediaPlayerEntityFeature.SEEK in supported_features(target_state)
     ):
@@ -112,9 +129,13 @@ async def async_move(hass: HomeAssistant, origin: str, target: str, playing: Now
             )
         except SpeakerError:
             _LOGGER.info("%s could not seek: the moved music plays from the start", target)
-    if _plays(hass, origin, content):
-        try:
-            await async_call(hass, SERVICE_MEDIA_PAUSE, {ATTR_ENTITY_ID: origin})
-        except SpeakerError:
-            return Moved(SERVICE_PLAY_MEDIA, origin_stopped=False)
-    return Moved(SERVICE_PLAY_MEDIA, origin_stopped=not _plays(hass, origin, content))
+    return Moved(SERVICE_PLAY_MEDIA, origin_stopped=await async_stop_origin(origin, origin_record))
+
+
+async def async_stop_origin(origin: Speaker, record: SessionRecord) -> bool:
+    """Pause the old speaker while it still plays the moved session; True once it does not."""
+    try:
+        outcome = await origin.async_end(record)
+    except SpeakerError:
+        return False
+    return outcome.paused or not is_ours(outcome.playing, record)

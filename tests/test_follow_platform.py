@@ -1,0 +1,129 @@
+"""Follow-me between two real HA media_player entities (HA's own platform and actions).
+
+Both players are `MediaPlayerEntity`s set up through HA's media_player component, supporting
+`SEEK`; the move goes through HA's own play_media, media_seek and media_pause actions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.media_player import (
+    MediaPlayerEntity,
+    MediaPlayerEntityFeature as F,
+    MediaPlayerState,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    setup_test_component_platform,
+)
+
+from tests.conftest import PLAYLIST
+from tests.fake_spotify import FakeSpotify
+from tests.helpers import set_motion
+from tests.test_follow_players import (
+    BATHROOM,
+    BATHROOM_MOTION,
+    KITCHEN,
+    KITCHEN_MOTION,
+    media_room,
+)
+
+pytestmark = pytest.mark.parametrize(
+    "rooms",
+    [
+        [
+            media_room("Kitchen", KITCHEN, KITCHEN_MOTION),
+            media_room("Bathroom", BATHROOM, BATHROOM_MOTION),
+        ]
+    ],
+)
+
+
+class SeekingPlayer(MediaPlayerEntity):
+    """A player that plays content, seeks and pauses, and records what it was asked."""
+
+    _attr_supported_features = F.PLAY_MEDIA | F.PLAY | F.PAUSE | F.SEEK | F.SHUFFLE_SET
+    _attr_state = MediaPlayerState.IDLE
+
+    def __init__(self, name: str) -> None:
+        self._attr_name = name
+        self.asked: list[tuple[str, Any]] = []
+
+    async def async_play_media(self, media_type: str, media_id: str, **kwargs: Any) -> None:
+        self.asked.append(("play_media", media_id))
+        self._attr_state = MediaPlayerState.PLAYING
+        self._attr_media_content_id = media_id
+        self._attr_media_content_type = media_type
+        self._attr_media_position = 0
+        self.async_write_ha_state()
+
+    async def async_media_seek(self, position: float) -> None:
+        self.asked.append(("media_seek", position))
+        self._attr_media_position = int(position)
+        self.async_write_ha_state()
+
+    async def async_media_pause(self) -> None:
+        self.asked.append(("media_pause", None))
+        self._attr_state = MediaPlayerState.PAUSED
+        self.async_write_ha_state()
+
+    async def async_set_shuffle(self, shuffle: bool) -> None:
+        self._attr_shuffle = shuffle
+        self.async_write_ha_state()
+
+    def listened(self, seconds: int) -> None:
+        self._attr_media_position = seconds
+        self.async_write_ha_state()
+
+
+@pytest.fixture
+async def players(hass: HomeAssistant) -> tuple[SeekingPlayer, SeekingPlayer]:
+    kitchen, bathroom = SeekingPlayer("Kitchen"), SeekingPlayer("Bathroom")
+    setup_test_component_platform(hass, "media_player", [kitchen, bathroom])
+    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
+    await hass.async_block_till_done()
+    assert (kitchen.entity_id, bathroom.entity_id) == (KITCHEN, BATHROOM)
+    return kitchen, bathroom
+
+
+@pytest.fixture
+async def account(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    players: tuple[SeekingPlayer, SeekingPlayer],
+    config_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    for motion in (KITCHEN_MOTION, BATHROOM_MOTION):
+        hass.states.async_set(motion, "off", {"device_class": "motion"})
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    return config_entry
+
+
+async def test_the_music_walks_from_the_kitchen_to_the_bathroom(
+    hass: HomeAssistant,
+    account: MockConfigEntry,
+    players: tuple[SeekingPlayer, SeekingPlayer],
+    events: dict[str, list[Any]],
+) -> None:
+    kitchen, bathroom = players
+    await set_motion(hass, KITCHEN_MOTION, "on")
+    assert kitchen.state == MediaPlayerState.PLAYING
+    kitchen.listened(130)
+    await set_motion(hass, BATHROOM_MOTION, "on")
+    assert bathroom.asked == [("play_media", PLAYLIST), ("media_seek", 130)]
+    assert bathroom.state == MediaPlayerState.PLAYING
+    assert kitchen.asked[-1] == ("media_pause", None)
+    assert kitchen.state == MediaPlayerState.PAUSED
+    (ended,) = events["session_ended"]
+    assert (ended.data["room"], ended.data["reason"], ended.data["moved_to"]) == (
+        "Kitchen",
+        "moved",
+        "Bathroom",
+    )
