@@ -1,14 +1,21 @@
-"""Add the offline demo room to a development config: a room whose speaker is HA demo's player.
+"""Add the offline demo rooms to a development config: two rooms on HA demo's players.
 
     .venv/bin/python scripts/demo_media_room.py [config_dir]    (default: config)
 
 Run it while Home Assistant is stopped, after the Spotify account was added once (with
-`scripts/develop --demo` no real account is needed). It adds the room "Living room (demo
-player)" to that account: motion from `binary_sensor.bathroom_motion` (toggle
-`input_boolean.bathroom_motion`), speaker `media_player.living_room` (one of HA `demo`'s
-players, which supports play_media, volume and shuffle). Toggle the input boolean on and the
-demo player's state shows our Spotify URI as its content; toggle it off and after the
-1-minute timeout it is paused. Running it again changes nothing (idempotent).
+`scripts/develop --demo` no real account is needed). It adds two rooms to that account, both
+with *music follows you*:
+
+- "Living room (demo player)": motion from `binary_sensor.bathroom_motion` (toggle
+  `input_boolean.bathroom_motion`), speaker `media_player.living_room`;
+- "Bedroom (demo player)": motion from `binary_sensor.bedroom_motion` (toggle
+  `input_boolean.bedroom_motion`), speaker `media_player.bedroom`.
+
+Both are HA `demo`'s players (play_media, seek, volume, shuffle). Toggle the bathroom helper on:
+the living room player shows our Spotify URI as its content. Then toggle the bedroom helper on:
+the music moves to the bedroom player and the living room pauses (the demo player cannot
+seek, so it plays on from its own position). Toggle
+both off and after the 1-minute timeout the bedroom is paused. Running it again changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from uuid import uuid4
 
 DOMAIN = "spottypottysense"
 TITLE = "Living room (demo player)"
+BEDROOM_TITLE = "Bedroom (demo player)"
 DEMO_ROOM: dict[str, Any] = {
     "motion_entities": ["binary_sensor.bathroom_motion"],
     "media_player_entity": "media_player.living_room",
@@ -34,11 +42,18 @@ DEMO_ROOM: dict[str, Any] = {
     # HA demo's players start out "playing": taking them over is the point of the demo.
     "only_when_idle": False,
     "windows": [],  # no time windows, no quiet hours (entry 1.2's stored form)
+    "follow_me": True,
 }
+BEDROOM: dict[str, Any] = {
+    **DEMO_ROOM,
+    "motion_entities": ["binary_sensor.bedroom_motion"],
+    "media_player_entity": "media_player.bedroom",
+}
+DEMO_ROOMS: dict[str, dict[str, Any]] = {TITLE: DEMO_ROOM, BEDROOM_TITLE: BEDROOM}
 
 
 def add_demo_room(config_dir: Path) -> str:
-    """Add the demo room to the first SpottyPottySense entry; return what was done."""
+    """Add the demo rooms to the first SpottyPottySense entry; return what was done."""
     path = config_dir / ".storage" / "core.config_entries"
     if not path.exists():
         return "no config entries yet: start HA once and add the Spotify account first"
@@ -47,19 +62,22 @@ def add_demo_room(config_dir: Path) -> str:
     if entry is None:
         return "no SpottyPottySense account yet: add it first, then run this again"
     subentries = entry.setdefault("subentries", [])
-    if any(sub["title"] == TITLE for sub in subentries):
-        return f"{TITLE!r} is already there"
-    subentries.append(
-        {
-            "data": DEMO_ROOM,
-            "subentry_id": uuid4().hex,
-            "subentry_type": "motion_sensor",
-            "title": TITLE,
-            "unique_id": None,
-        }
-    )
+    titles = {sub["title"] for sub in subentries}
+    added = [title for title in DEMO_ROOMS if title not in titles]
+    if not added:
+        return "the demo rooms are already there"
+    for title in added:
+        subentries.append(
+            {
+                "data": DEMO_ROOMS[title],
+                "subentry_id": uuid4().hex,
+                "subentry_type": "motion_sensor",
+                "title": title,
+                "unique_id": None,
+            }
+        )
     path.write_text(json.dumps(store, indent=2), encoding="utf-8")
-    return f"added {TITLE!r} to {entry['title']}"
+    return f"added {', '.join(repr(title) for title in added)} to {entry['title']}"
 
 
 if __name__ == "__main__":
