@@ -60,6 +60,7 @@ from .speaker import (
 )
 from .speaker_factory import create_speaker, speaker_for_target, speaker_kind, speaker_name
 from .speaker_media_player import SERVICE_TIMEOUT, player_announcing
+from .speaker_spotify import SpotifyConnectSpeaker
 from .spotify_uri import starts_at_item
 
 _LOGGER = logging.getLogger(__name__)
@@ -904,13 +905,25 @@ class RoomController:
         )
 
     async def _async_prepare(self, speaker: Speaker) -> Prepared | None:
-        """The approach's read (one request); a failure costs nothing but that request."""
+        """The approach's read (one request); a failure costs nothing but that request.
+
+        A speaker with a wake entity is also made sure of: listed in Spotify's devices, or
+        woken now (so the start does not wait for the wake); a new id it turns up with is saved.
+        """
+        target_id = speaker.target_id
         try:
             playing = await speaker.async_now_playing()
+            if isinstance(speaker, SpotifyConnectSpeaker) and (
+                playing is None or playing.target_id != target_id
+            ):
+                found = await speaker.async_wake_ahead()
+                if found is not None and found.target_id != target_id and not self._removed:
+                    self.host.update_speaker(self.subentry, found.target_id, found.name)
+                    target_id = found.target_id
         except SpeakerError as err:
             _LOGGER.debug("%s: the approach's read failed: %s", self.name, err.translation_key)
             return None
-        return Prepared(speaker.target_id, playing, dt_util.utcnow())
+        return Prepared(target_id, playing, dt_util.utcnow())
 
     async def _async_prepared_reading(self, speaker: Speaker) -> Reading | None:
         """A fresh approach read for this speaker (awaited if still under way), used once."""

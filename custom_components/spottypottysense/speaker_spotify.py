@@ -324,6 +324,24 @@ class SpotifyConnectSpeaker:
 
     # ---- finding the speaker again -------------------------------------------------------------
 
+    async def async_wake_ahead(self) -> FoundSpeaker | None:
+        """Someone is coming: make sure the speaker is in Spotify's list (waking it if not).
+
+        Only for a speaker with a wake entity. Returns where it is listed now (its id may be
+        new), or None when it could not be found. One device-list read when it is listed.
+        """
+        if self._wake is None:
+            return None
+        try:
+            found = await self._find_speaker()
+            if found is None:
+                found = await self._wake_speaker()
+        except SpotifyApiError as err:
+            raise speaker_error(err) from err
+        if found is None or found.device_id is None:
+            return None
+        return FoundSpeaker(found.device_id, found.name)
+
     async def _find_speaker(self) -> SpotifyDevice | None:
         return _match(await self._client.devices(), self._device_id, self._device_name)
 
