@@ -313,3 +313,25 @@ def test_nothing_changes_before_the_next_edge(
         moment += timedelta(minutes=7)
     if change is not None:
         assert change > now
+
+
+def test_next_wakeup_follows_the_window_edges_one_after_another() -> None:
+    """The engine keeps the next edge until it is reached, then finds the one after."""
+    room = engine()
+    edges = []
+    now = local(0, 12)
+    for _ in range(4):
+        edge = room.next_wakeup(now)
+        assert edge == next_change(DAY, now, BERLIN)
+        assert room.next_wakeup(now + (edge - now) / 2) == edge  # halfway: the same edge
+        edges.append(edge)
+        now = edge
+    assert edges == [
+        local(0, 19).astimezone(UTC),
+        local(0, 23).astimezone(UTC),
+        local(1, 6).astimezone(UTC),
+        local(1, 7).astimezone(UTC),
+    ]
+    room.options = RoomOptions(windows=(EVENING,), time_zone=BERLIN)  # new options: searched anew
+    assert room.next_wakeup(local(1, 12)) == local(1, 19).astimezone(UTC)
+    assert room.next_wakeup(local(1, 20)) == local(1, 23).astimezone(UTC)

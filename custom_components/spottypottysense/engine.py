@@ -76,7 +76,7 @@ class _Memory:
 class RoomEngine:
     """The session rules of one room. Times are aware datetimes (stored as UTC)."""
 
-    __slots__ = ("_in_flight", "_new_id", "options", "state")
+    __slots__ = ("_in_flight", "_new_id", "_window_edge", "options", "state")
 
     def __init__(
         self,
@@ -89,6 +89,9 @@ class RoomEngine:
         self.state = RoomState() if state is None else state
         self._new_id = new_id
         self._in_flight = _Memory()
+        # The next window edge and when and for which options it was computed: it stays the
+        # answer until that edge (next_wakeup runs at every motion edge; the search does not).
+        self._window_edge: tuple[RoomOptions, datetime, datetime | None] | None = None
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -140,10 +143,24 @@ class RoomEngine:
         for instant in (state.snoozed_until, state.cooldown_until):
             if instant is not None and instant > now:
                 due.append(instant)
-        change = self.options.next_window_change(now)
+        change = self._next_window_edge(now)
         if change is not None:
             due.append(change)
         return min(due, default=None)
+
+    def _next_window_edge(self, now: datetime) -> datetime | None:
+        """options.next_window_change(now), searched again only once the known edge is reached."""
+        known = self._window_edge
+        if (
+            known is not None
+            and known[0] is self.options
+            and known[1] <= now
+            and (known[2] is None or now < known[2])
+        ):
+            return known[2]
+        edge = self.options.next_window_change(now)
+        self._window_edge = (self.options, now, edge)
+        return edge
 
     # -- inputs ----------------------------------------------------------------------------------
 
