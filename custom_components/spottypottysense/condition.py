@@ -10,11 +10,10 @@ from typing import override
 
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.automation import DomainSpec
 from homeassistant.helpers.condition import Condition, EntityStateConditionBase
 
-from .const import DOMAIN
+from .device_automation import room_entities
 from .engine import Status
 
 
@@ -27,14 +26,7 @@ class PlayingCondition(EntityStateConditionBase):
     @override
     def entity_filter(self, entities: set[str]) -> set[str]:
         """Only our rooms' Status sensors."""
-        registry = er.async_get(self._hass)
-        return {
-            entity_id
-            for entity_id in super().entity_filter(entities)
-            if (entry := registry.async_get(entity_id)) is not None
-            and entry.platform == DOMAIN
-            and entry.translation_key == "status"
-        }
+        return room_entities(self._hass, super().entity_filter(entities), "status")
 
 
 CONDITIONS: dict[str, type[Condition]] = {"playing": PlayingCondition}

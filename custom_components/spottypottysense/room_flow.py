@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-import math
 from typing import Any, Final, cast
 
 from homeassistant.components.media_player.const import (
@@ -73,6 +72,7 @@ from .window_flow import (
     WindowSteps,
     async_source_name,
     source_selector,
+    whole_number,
 )
 
 # The number fields' bounds: the form's selectors show them, validate_room_input enforces them.
@@ -201,16 +201,6 @@ def _device_options(
     return options
 
 
-def _whole_number(value: float, bounds: tuple[int, int]) -> int | None:
-    """The selector's number as an int, or None if it is not finite and within the bounds.
-
-    The number selector lets NaN through (it compares false with both bounds).
-    """
-    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1] or value != int(value):
-        return None
-    return int(value)
-
-
 def _motion_entities(hass: HomeAssistant, chosen: list[str]) -> tuple[list[str], str | None]:
     """The chosen entities as entity ids, and the error key if one is missing or not fit.
 
@@ -307,7 +297,7 @@ def validate_room_input(
             continue
         if key not in data:
             continue  # older rooms (and API clients) may leave out the newer options
-        if (number := _whole_number(data[key], bounds)) is None:
+        if (number := whole_number(data[key], bounds)) is None:
             errors[key] = number_error(key)
         else:
             data[key] = number

@@ -13,7 +13,6 @@ from typing import ClassVar, override
 from homeassistant.components.event import ATTR_EVENT_TYPE, DOMAIN as EVENT_DOMAIN
 from homeassistant.const import CONF_OPTIONS
 from homeassistant.core import HomeAssistant, State
-from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.automation import DomainSpec
 from homeassistant.helpers.trigger import (
     ENTITY_STATE_TRIGGER_SCHEMA,
@@ -24,7 +23,8 @@ from homeassistant.helpers.trigger import (
 )
 import probatio
 
-from .const import DOMAIN, EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
+from .const import EVENT_SESSION_ENDED, EVENT_SESSION_STARTED
+from .device_automation import room_entities
 from .records import EndReason
 
 CONF_REASON = "reason"
@@ -49,12 +49,7 @@ class _SessionTrigger(StatelessEntityTriggerBase):
     @override
     def entity_filter(self, entities: set[str]) -> set[str]:
         """Only our rooms' event entities, whatever else the target's areas hold."""
-        registry = er.async_get(self._hass)
-        return {
-            entity_id
-            for entity_id in super().entity_filter(entities)
-            if (entry := registry.async_get(entity_id)) is not None and entry.platform == DOMAIN
-        }
+        return room_entities(self._hass, super().entity_filter(entities))
 
     @override
     def is_valid_state(

@@ -8,6 +8,7 @@ so it is not listed here; every other window is checked against it for overlaps 
 from __future__ import annotations
 
 from dataclasses import replace
+import math
 from typing import Any, Final
 from uuid import uuid4
 
@@ -103,6 +104,16 @@ def window_label(window: TimeWindow) -> str:
     return f"{window.name} · {hours.start:%H:%M}-{hours.end:%H:%M} · {when}"
 
 
+def whole_number(value: float, bounds: tuple[int, int]) -> int | None:
+    """The selector's number as an int, or None if it is not finite and within the bounds.
+
+    The number selector lets NaN through (it compares false with both bounds).
+    """
+    if not math.isfinite(value) or not bounds[0] <= value <= bounds[1] or value != int(value):
+        return None
+    return int(value)
+
+
 def validate_window_input(
     user_input: dict[str, Any], others: list[TimeWindow], editing: TimeWindow | None
 ) -> tuple[TimeWindow | None, dict[str, str], dict[str, str]]:
@@ -125,9 +136,7 @@ def validate_window_input(
         errors[CONF_START] = "window_times_required"
     mode = WindowMode(user_input.get(CONF_MODE) or WindowMode.PLAY)
     volume = user_input.get(CONF_VOLUME)
-    if volume is not None and (
-        not isinstance(volume, (int, float)) or not 0 <= volume <= 100 or volume != int(volume)
-    ):
+    if volume is not None and (volume := whole_number(volume, (0, 100))) is None:
         errors[CONF_VOLUME] = "volume_out_of_range"
     try:
         source = normalize_source(user_input.get(CONF_SOURCE) or None)
@@ -149,7 +158,7 @@ def validate_window_input(
         hours=hours,
         mode=mode,
         source=source if playing else None,
-        volume=int(volume) if playing and volume is not None else None,
+        volume=volume if playing else None,
         shuffle=_SHUFFLE_VALUE.get(str(user_input.get(CONF_SHUFFLE_CHOICE)), None)
         if playing
         else None,
