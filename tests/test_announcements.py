@@ -22,11 +22,12 @@ from tests.conftest import MOTION, PLAYLIST, SPEAKER_ID, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
 from tests.media_players import FULL, FakePlayer, FakePlayers
-from tests.test_player_border import (  # noqa: F401 - fixtures
+from tests.test_player_border import (  # noqa: F401 - fixtures (room uses this file's player)
     NOON,
     PLAYER,
     TIMEOUT,
     media_room,
+    room,
     short_limit,
 )
 
@@ -50,24 +51,6 @@ def players(hass: HomeAssistant) -> FakePlayers:
 @pytest.fixture
 def player(players: FakePlayers) -> FakePlayer:
     return players.add(PLAYER, FULL | F.MEDIA_ANNOUNCE, volume_level=0.5)
-
-
-@pytest.fixture
-async def room(
-    hass: HomeAssistant,
-    freezer: FrozenDateTimeFactory,
-    setup_credentials: None,
-    speaker: FakeSpotify,
-    players: FakePlayers,
-    config_entry: MockConfigEntry,
-    rooms: Any,
-) -> MockConfigEntry:
-    freezer.move_to(NOON)
-    hass.states.async_set(MOTION, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
 
 
 @pytest.mark.parametrize("rooms", [media_room()])

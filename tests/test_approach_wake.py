@@ -16,6 +16,7 @@ from tests.conftest import MOTION, SPEAKER_ID, SPEAKER_NAME, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import set_motion
 from tests.media_players import FakePlayers
+from tests.test_approach import room  # noqa: F401 - a fixture
 
 HALL = "binary_sensor.hallway_motion"
 WAKE = "media_player.bathroom_cast"
@@ -34,22 +35,6 @@ def players(hass: HomeAssistant) -> FakePlayers:
     players = FakePlayers(hass)
     players.add(WAKE).set("off")
     return players
-
-
-@pytest.fixture
-async def room(
-    hass: HomeAssistant,
-    players: FakePlayers,
-    setup_credentials: None,
-    speaker: FakeSpotify,
-    config_entry: MockConfigEntry,
-) -> MockConfigEntry:
-    for entity_id in (MOTION, HALL):
-        hass.states.async_set(entity_id, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
 
 
 def sent(fake: FakeSpotify, mark: int) -> list[tuple[str, str]]:
