@@ -519,17 +519,35 @@ class RoomController:
         if origin is None or playing is None:
             return False
         where = ResumePoint(playing.context_uri, playing.item_uri, playing.position_ms or 0)
-        # What moves here is the other room's music: on disk before the move goes out.
+        await self._async_write_move(decision, speaker, playing.context_uri, ahead)
+        outcome = await speaker.async_transfer(PlayRequest.from_decision(decision, resume=where))
+        await self._async_moved_here(decision, outcome, origin, "transfer", stopped=True)
+        return True
+
+    async def _async_write_move(
+        self, decision: StartPlayback, speaker: Speaker, context_uri: str | None, ahead: WriteAhead
+    ) -> None:
+        """What moves here is the other room's music: on disk before the move goes out."""
         self.engine.playback_requested(
-            decision.session_id, device_id=speaker.target_id, context_uri=playing.context_uri
+            decision.session_id, device_id=speaker.target_id, context_uri=context_uri
         )
         await ahead.rewrite()
-        outcome = await speaker.async_transfer(PlayRequest.from_decision(decision, resume=where))
-        _LOGGER.info("%s: the music of %s moved here", self.name, origin.name)
-        origin.moved_to(self.name)
+
+    async def _async_moved_here(
+        self,
+        decision: StartPlayback,
+        outcome: StartOutcome,
+        origin: MovableRoom,
+        how: str,
+        *,
+        stopped: bool,
+    ) -> None:
+        """The music moved: the other room's session ends as moved once its speaker stopped."""
+        _LOGGER.info("%s: the music of %s moved here (%s)", self.name, origin.name, how)
+        if stopped:
+            origin.moved_to(self.name)
         self._started(decision, outcome, moved_from=origin.name)
         await self._async_save_now()
-        return True
 
     async def _async_follow_across(
         self, decision: StartPlayback, speaker: Speaker, ahead: WriteAhead
@@ -554,10 +572,7 @@ class RoomController:
             if playing is None or not _plays(playing, session):
                 continue
             record = _moving_record(session, dt_util.utcnow())
-            self.engine.playback_requested(
-                decision.session_id, device_id=speaker.target_id, context_uri=playing.context_uri
-            )
-            await ahead.rewrite()
+            await self._async_write_move(decision, speaker, playing.context_uri, ahead)
             try:
                 if speaker.kind is SpeakerKind.MEDIA_PLAYER:
                     moved = await async_move(self.hass, origin, record, speaker.target_id, playing)
@@ -575,11 +590,7 @@ class RoomController:
                     room.name,
                 )
                 return False
-            _LOGGER.info("%s: the music of %s moved here (%s)", self.name, room.name, how)
-            if stopped:
-                room.moved_to(self.name)
-            self._started(decision, outcome, moved_from=room.name)
-            await self._async_save_now()
+            await self._async_moved_here(decision, outcome, room, how, stopped=stopped)
             return True
         return False
 
