@@ -26,6 +26,7 @@ from pytest_homeassistant_custom_component.common import (
     setup_test_component_platform,
 )
 
+from custom_components.spottypottysense.player_join import can_group, grouped_with
 from tests.conftest import MOTION, PLAYLIST, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion, starts_at
@@ -78,9 +79,12 @@ class GroupingPlayer(MediaPlayerEntity):
         self.asked: list[tuple[str, Any]] = []
         self.players: dict[str, GroupingPlayer] = {}
         self.refuse_join = False
+        self.refuse_unjoin = False
+        self.leader_only = False  # report the group on the leader only (HA's demo players do)
 
     def _group(self) -> list[GroupingPlayer]:
-        return [self.players[member] for member in self._attr_group_members or [self.entity_id]]
+        members = self._attr_group_members or [self.entity_id]
+        return [self.players[member] for member in members if member in self.players]
 
     def _play(self, content: str | None, state: MediaPlayerState) -> None:
         for player in self._group():
@@ -102,12 +106,14 @@ class GroupingPlayer(MediaPlayerEntity):
         if self.refuse_join:
             raise HomeAssistantError("the speakers could not be grouped")
         group = [self.entity_id, *group_members]
-        for member in group:
+        for member in [self.entity_id] if self.leader_only else group:
             self.players[member]._attr_group_members = group
         self._play(self._attr_media_content_id, MediaPlayerState(self.state or "idle"))
 
     async def async_unjoin_player(self) -> None:
         self.asked.append(("unjoin", None))
+        if self.refuse_unjoin:
+            raise HomeAssistantError("the speaker did not answer")
         rest = [member for member in self._attr_group_members or [] if member != self.entity_id]
         for member in rest:  # the next member leads and plays on
             self.players[member]._attr_group_members = rest if len(rest) > 1 else []
@@ -206,6 +212,43 @@ async def test_the_bathroom_joins_the_kitchen_and_leaves_when_it_empties(
     assert events["session_ended"][-1].data["left_group"] is False
 
 
+async def test_a_group_reported_on_its_leader_only_is_left_too(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    account: MockConfigEntry,
+    players: tuple[GroupingPlayer, GroupingPlayer],
+) -> None:
+    """The bathroom's player does not list the group; the kitchen's does: still grouped."""
+    kitchen, bathroom = players
+    kitchen.leader_only = True
+    await _kitchen_plays_then_bathroom_joins(hass, kitchen, bathroom)
+    assert hass.states.get(BATHROOM).attributes["group_members"] == []
+    await set_motion(hass, BATHROOM_MOTION, "off")
+    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    assert bathroom.asked == [("unjoin", None)]
+    assert ("media_pause", None) not in kitchen.asked
+
+
+async def test_a_leave_that_fails_never_pauses_the_other_rooms_music(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    account: MockConfigEntry,
+    players: tuple[GroupingPlayer, GroupingPlayer],
+    events: dict[str, list[Any]],
+) -> None:
+    kitchen, bathroom = players
+    bathroom.refuse_unjoin = True
+    await _kitchen_plays_then_bathroom_joins(hass, kitchen, bathroom)
+    await set_motion(hass, BATHROOM_MOTION, "off")
+    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    assert bathroom.asked == [("unjoin", None)]
+    assert ("media_pause", None) not in kitchen.asked + bathroom.asked
+    assert hass.states.get(KITCHEN).state == MediaPlayerState.PLAYING
+    (ended,) = events["session_ended"]
+    assert (ended.data["room"], ended.data["reason"]) == ("Bathroom", "timeout")
+    assert hass.states.get("sensor.bathroom_status").state != "playing"
+
+
 async def test_the_kitchen_leaves_first_and_the_bathroom_plays_on(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
@@ -295,3 +338,18 @@ async def test_a_spotify_connect_room_set_to_join_plays_its_own_music(
     await set_motion(hass, MOTION, "on")
     assert hass.states.get("sensor.bathroom_status").state == "playing"
     assert ("PUT", "/me/player/play") in [(r.method, r.path) for r in speaker.requests]
+
+
+async def test_which_players_can_group(
+    hass: HomeAssistant, players: tuple[GroupingPlayer, GroupingPlayer]
+) -> None:
+    """Both must group and belong to one integration; a player set by hand belongs to none."""
+    assert can_group(hass, KITCHEN, BATHROOM)
+    assert not can_group(hass, KITCHEN, KITCHEN)
+    assert not can_group(hass, KITCHEN, "media_player.gone")
+    hass.states.async_set("media_player.by_hand", "idle", {"supported_features": int(GROUPS)})
+    assert not can_group(hass, KITCHEN, "media_player.by_hand")
+    assert not can_group(hass, "media_player.by_hand", KITCHEN)
+    hass.states.async_set(BATHROOM, "idle", {"group_members": "media_player.kitchen"})
+    assert grouped_with(hass, BATHROOM) == []  # an unreadable group is no group
+    assert grouped_with(hass, "media_player.gone") == []

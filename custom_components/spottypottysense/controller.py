@@ -42,7 +42,7 @@ from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
 from .options import RoomOptions
-from .player_join import async_join, async_leave, can_group, grouped_with
+from .player_join import async_join, async_leave, can_group, in_one_group
 from .player_move import async_move, async_stop_origin
 from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
@@ -638,11 +638,12 @@ class RoomController:
         """Other rooms in session on a player grouped with `player` (leave, do not pause)."""
         if player is None:
             return []
-        members = grouped_with(self.hass, player)
         return [
             room.name
             for room in self.host.owned_sessions_elsewhere(self, player)
-            if room.session is not None and room.session.device_id in members
+            if room.session is not None
+            and room.session.device_id is not None
+            and in_one_group(self.hass, player, room.session.device_id)
         ]
 
     async def _async_start_moved(

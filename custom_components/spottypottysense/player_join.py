@@ -50,6 +50,14 @@ def grouped_with(hass: HomeAssistant, entity_id: str) -> list[str]:
     return [member for member in members if isinstance(member, str) and member != entity_id]
 
 
+def in_one_group(hass: HomeAssistant, player: str, other: str) -> bool:
+    """Whether the two players are grouped, as either one reports it.
+
+    Some integrations report the group on its leader only (HA's demo players do).
+    """
+    return other in grouped_with(hass, player) or player in grouped_with(hass, other)
+
+
 async def async_join(hass: HomeAssistant, leader: str, member: str) -> None:
     """`media_player.join`: `member` joins `leader`'s group (SpeakerError when it fails)."""
     await async_call(hass, SERVICE_JOIN, {ATTR_ENTITY_ID: leader, ATTR_GROUP_MEMBERS: [member]})
