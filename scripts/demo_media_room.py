@@ -4,7 +4,7 @@
 
 Run it while Home Assistant is stopped, after the Spotify account was added once (with
 `scripts/develop --demo` no real account is needed). It adds two rooms to that account, both
-with *music follows you*:
+with *move it here* (`follow_mode: move`):
 
 - "Living room (demo player)": motion from `binary_sensor.bathroom_motion` (toggle
   `input_boolean.bathroom_motion`), speaker `media_player.living_room`;
@@ -42,7 +42,7 @@ DEMO_ROOM: dict[str, Any] = {
     # HA demo's players start out "playing": taking them over is the point of the demo.
     "only_when_idle": False,
     "windows": [],  # no time windows, no quiet hours (entry 1.2's stored form)
-    "follow_me": True,
+    "follow_mode": "move",
 }
 BEDROOM: dict[str, Any] = {
     **DEMO_ROOM,

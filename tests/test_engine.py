@@ -22,7 +22,7 @@ from custom_components.spottypottysense.decisions import (
     StartPlayback,
 )
 from custom_components.spottypottysense.engine import RoomEngine, Status
-from custom_components.spottypottysense.options import RoomOptions
+from custom_components.spottypottysense.options import FollowMode, RoomOptions
 from custom_components.spottypottysense.quiet_hours import WEEKDAYS, QuietHours, QuietMode
 from custom_components.spottypottysense.records import (
     EndReason,
@@ -1286,7 +1286,47 @@ def test_start_playback_asks_to_follow(follow_me: bool) -> None:
     start = engine.presence_changed(at(0), True)[1]
     assert isinstance(start, StartPlayback)
     assert start.follow_me is follow_me
+    assert start.join is False
     assert start.resume is None
+
+
+@pytest.mark.parametrize(
+    ("mode", "moves", "joins"),
+    [
+        (FollowMode.OWN, False, False),
+        (FollowMode.MOVE, True, False),
+        (FollowMode.JOIN, False, True),
+    ],
+)
+def test_the_follow_mode_asks_to_move_or_join(mode: FollowMode, moves: bool, joins: bool) -> None:
+    engine = make(follow_mode=mode)
+    start = engine.presence_changed(at(0), True)[1]
+    assert isinstance(start, StartPlayback)
+    assert (start.follow_me, start.join) == (moves, joins)
+
+
+def test_a_joining_room_reads_ahead_for_an_approach() -> None:
+    """Join, like move, decides from the playback: an approach's read is worth its request."""
+    engine = make(follow_mode=FollowMode.JOIN, only_when_idle=False)
+    assert engine.wants_preparation(at(0))
+    assert not make(only_when_idle=False).wants_preparation(at(0))
+
+
+@pytest.mark.parametrize(
+    ("data", "mode"),
+    [
+        ({}, FollowMode.OWN),
+        ({"follow_me": True}, FollowMode.MOVE),  # a room saved before the follow mode
+        ({"follow_me": False}, FollowMode.OWN),
+        ({"follow_mode": "join", "follow_me": True}, FollowMode.JOIN),  # the mode wins
+        ({"follow_mode": "own"}, FollowMode.OWN),
+        ({"follow_mode": "move"}, FollowMode.MOVE),
+    ],
+)
+def test_from_data_follow_mode(data: dict[str, Any], mode: FollowMode) -> None:
+    options = RoomOptions.from_data(data, UTC)
+    assert options.follow_mode is mode
+    assert options.follow_me is (mode is not FollowMode.OWN)
 
 
 # --- resume where you left off --------------------------------------------------------------
@@ -1577,6 +1617,8 @@ def test_from_data_follow_resume_fade() -> None:
     [
         {"follow_me": "yes"},
         {"follow_me": 1},
+        {"follow_mode": "follow"},
+        {"follow_mode": True},
         {"resume_minutes": 121},
         {"resume_minutes": -1},
         {"resume_minutes": float("nan")},

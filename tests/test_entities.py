@@ -438,6 +438,7 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
         "started": local(2026, 11, 24, 20, 0).astimezone(dt_util.UTC).isoformat(),
         "owned": True,
         "moved": False,
+        "joined": False,
     }
     event = state_of(hass, EVENT)
     assert event.attributes["event_type"] == "session_started"
@@ -464,6 +465,7 @@ async def test_bus_events_and_the_event_entity_tell_the_session_story(
         "motion_count": 2,
         "owned": True,
         "reason": "timeout",
+        "left_group": False,
     }
     event = state_of(hass, EVENT)
     assert event.attributes["event_type"] == "session_ended"

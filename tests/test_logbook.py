@@ -64,6 +64,22 @@ async def test_the_three_events_are_described(hass: HomeAssistant) -> None:
         (STARTED, {"owned": True}, "started playing Spotify"),
         (
             STARTED,
+            {"owned": True, "joined": True, "joined_from": "Kitchen"},
+            "joined the music of Kitchen (both play in sync)",
+        ),
+        (
+            STARTED,
+            {"owned": True, "moved": True, "moved_from": "Kitchen"},
+            "took over the music of Kitchen",
+        ),
+        (
+            ENDED,
+            {"duration": 390, "reason": "timeout", "left_group": True},
+            "ended the session after 6 min because nobody was there any more; it left the "
+            "player group and the other room plays on",
+        ),
+        (
+            STARTED,
             {"owned": False},
             "started a session; Spotify was already playing, so it was left alone",
         ),

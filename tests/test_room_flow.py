@@ -52,13 +52,13 @@ CONTRACT_KEYS = {
     "approach_entities",
     "approach_window_seconds",
     "only_when_idle",
-    "follow_me",
+    "follow_mode",
     "resume_minutes",
     "fade_out_seconds",
 }
 # Options added after the first release: rooms saved before them take these defaults.
 LATER_DEFAULTS = {
-    "follow_me": False,
+    "follow_mode": "own",
     "resume_minutes": 0,
     "fade_out_seconds": 0,
     "approach_entities": [],
@@ -102,7 +102,7 @@ def form_input(**overrides: Any) -> dict[str, Any]:
         "min_presence_seconds": 15.0,
         "max_session_minutes": 90.0,
         "only_when_idle": False,
-        "follow_me": True,
+        "follow_mode": "move",
         "resume_minutes": 10.0,
         "fade_out_seconds": 5.0,
         "approach_entities": [DOOR],
@@ -279,7 +279,7 @@ async def test_add_room_with_every_option(
         "min_presence_seconds": 15,
         "max_session_minutes": 90,
         "only_when_idle": False,
-        "follow_me": True,
+        "follow_mode": "move",
         "resume_minutes": 10,
         "fade_out_seconds": 5,
         "approach_entities": [DOOR],
@@ -575,6 +575,48 @@ async def test_reconfigure_form_shows_saved_options(
         {"value": SPEAKER_ID, "label": f"{SPEAKER_NAME} (Speaker)"},
         {"value": "phone", "label": "Phone (Smartphone)"},
     ]
+
+
+async def test_the_follow_mode_is_one_choice_of_three(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    result = await start_add(hass, loaded_entry)
+    config = selector_config(result, "follow_mode")
+    assert config["options"] == ["own", "move", "join"]
+    assert config["translation_key"] == "follow_mode"
+    result = await submit(hass, result, form_input(follow_mode="join"))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["follow_mode"] == "join"
+    assert "follow_me" not in result["data"]
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [({"follow_me": True}, "move"), ({"follow_me": False}, "own")],
+)
+async def test_a_room_saved_with_the_follow_switch_shows_its_mode(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, stored: dict[str, Any], shown: str
+) -> None:
+    """Rooms saved before the follow mode had "Music follows you": on reads as "move it here"."""
+    (room,) = rooms_of(loaded_entry)
+    hass.config_entries.async_update_subentry(loaded_entry, room, data={**room.data, **stored})
+    result = await start_reconfigure(hass, loaded_entry, room.subentry_id)
+    assert suggested(result)["follow_mode"] == shown
+
+
+@pytest.mark.parametrize(
+    "rooms", [[{"title": "Bathroom", "data": room_data(follow_mode="follow")}]]
+)
+async def test_a_room_with_an_unreadable_follow_mode_can_be_reconfigured(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry
+) -> None:
+    """Its options could not be used ("reconfigure it"): the form offers the default."""
+    (room,) = rooms_of(loaded_entry)
+    result = await start_reconfigure(hass, loaded_entry, room.subentry_id)
+    assert suggested(result)["follow_mode"] == "own"
+    result = await submit(hass, result, form_input(name="Bathroom", follow_mode="move"))
+    assert result["type"] is FlowResultType.ABORT
+    assert rooms_of(loaded_entry)[0].data["follow_mode"] == "move"
 
 
 async def test_reconfigure_keeps_an_offline_speaker(

@@ -74,7 +74,8 @@ CONF_QUIET_MODE: Final = "quiet_mode"
 CONF_QUIET_VOLUME: Final = "quiet_volume"
 CONF_WINDOWS: Final = "windows"  # time windows, the quiet one included (time_windows.py)
 CONF_ONLY_WHEN_IDLE: Final = "only_when_idle"
-CONF_FOLLOW_ME: Final = "follow_me"
+CONF_FOLLOW_ME: Final = "follow_me"  # before follow_mode: on meant "move"
+CONF_FOLLOW_MODE: Final = "follow_mode"  # own, move or join (options.FollowMode)
 CONF_RESUME_MINUTES: Final = "resume_minutes"
 CONF_FADE_OUT_SECONDS: Final = "fade_out_seconds"
 
@@ -88,7 +89,7 @@ DEFAULTS: Final[dict[str, object]] = {
     CONF_QUIET_DAYS: ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     CONF_QUIET_MODE: "block",
     CONF_ONLY_WHEN_IDLE: True,
-    CONF_FOLLOW_ME: False,
+    CONF_FOLLOW_MODE: "own",
     CONF_RESUME_MINUTES: 0,
     CONF_FADE_OUT_SECONDS: 0,
     CONF_APPROACH_ENTITIES: [],

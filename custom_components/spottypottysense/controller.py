@@ -42,6 +42,7 @@ from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
 from .options import RoomOptions
+from .player_join import async_join, async_leave, can_group, in_one_group
 from .player_move import async_move, async_stop_origin
 from .player_watch import PlayerWatch
 from .records import EndReason, RoomState, Session, SessionRecord
@@ -481,6 +482,8 @@ class RoomController:
         try:
             # Someone was seen coming: the read is made (or under way) already.
             reading = await self._async_prepared_reading(speaker)
+            if decision.join and await self._async_join(decision, speaker, ahead):
+                return None
             if decision.follow_me and await self._async_follow_across(decision, speaker, ahead):
                 return None
             if decision.follow_me and speaker.supports_transfer:
@@ -593,6 +596,55 @@ class RoomController:
             await self._async_moved_here(decision, outcome, room, how, stopped=stopped)
             return True
         return False
+
+    async def _async_join(
+        self, decision: StartPlayback, speaker: Speaker, ahead: WriteAhead
+    ) -> bool:
+        """Join: this room's player joins the group of another room's owned session; True if so.
+
+        That room's player must still play its session's content, and both players must be
+        able to group (player_join.can_group). A join that fails plays this room's own music;
+        the other room is left as it was.
+        """
+        if speaker.kind is not SpeakerKind.MEDIA_PLAYER:
+            return False  # Spotify Connect has no groups
+        member = speaker.target_id
+        for room in self.host.owned_sessions_elsewhere(self, member):
+            session = room.session
+            leader = session.device_id if session is not None else None
+            if session is None or leader is None or not can_group(self.hass, leader, member):
+                continue
+            origin = speaker_for_target(self.hass, self.host.client, self.subentry.data, leader)
+            if not _plays(await origin.async_now_playing(), session):
+                continue
+            await self._async_write_move(decision, speaker, session.context_uri, ahead)
+            try:
+                await async_join(self.hass, leader, member)
+            except SpeakerError:
+                _LOGGER.warning(
+                    "%s: could not join the music of %s; playing this room's own",
+                    self.name,
+                    room.name,
+                )
+                return False
+            _LOGGER.info("%s: joined the music of %s", self.name, room.name)
+            outcome = StartOutcome(owned=True, target_id=member, context_uri=session.context_uri)
+            self._started(decision, outcome, joined_from=room.name)
+            await self._async_save_now()
+            return True
+        return False
+
+    def _rooms_grouped_with(self, player: str | None) -> list[str]:
+        """Other rooms in session on a player grouped with `player` (leave, do not pause)."""
+        if player is None:
+            return []
+        return [
+            room.name
+            for room in self.host.owned_sessions_elsewhere(self, player)
+            if room.session is not None
+            and room.session.device_id is not None
+            and in_one_group(self.hass, player, room.session.device_id)
+        ]
 
     async def _async_start_moved(
         self, decision: StartPlayback, speaker: Speaker, playing: NowPlaying
@@ -716,7 +768,12 @@ class RoomController:
         return None
 
     def _started(
-        self, decision: StartPlayback, outcome: StartOutcome, *, moved_from: str | None = None
+        self,
+        decision: StartPlayback,
+        outcome: StartOutcome,
+        *,
+        moved_from: str | None = None,
+        joined_from: str | None = None,
     ) -> None:
         data = self.subentry.data
         if outcome.owned:  # an observed start never reached the speaker: proves nothing
@@ -757,6 +814,9 @@ class RoomController:
                     # Follow-me: the music came from another room (a device trigger of its own).
                     "moved": moved_from is not None,
                     **({"moved_from": moved_from} if moved_from is not None else {}),
+                    # Join: this room's player joined that room's player group.
+                    "joined": joined_from is not None,
+                    **({"joined_from": joined_from} if joined_from is not None else {}),
                 },
             )
         self._apply(decisions)
@@ -794,8 +854,22 @@ class RoomController:
         fade = self._fader.take(record.session_id)
         failure: SpeakerError | None = None
         read: NowPlaying | None = None
+        left_group = False
         # A moved session plays on in another room: no pause (its fade's volume still goes back).
-        if record.owned and record.reason is not EndReason.MOVED:
+        if (
+            record.owned
+            and record.reason is not EndReason.MOVED
+            and (others := self._rooms_grouped_with(record.device_id))
+        ):
+            # Grouped with a room still in session: leave the group, the music plays on there.
+            left_group = True
+            _LOGGER.info("%s: leaving the group; %s plays on", self.name, ", ".join(others))
+            try:
+                await async_leave(self.hass, record.device_id or "")
+            except SpeakerError as err:
+                _LOGGER.warning("%s: could not leave the group: %s", self.name, err)
+                failure = err
+        elif record.owned and record.reason is not EndReason.MOVED:
             speaker = speaker_for_target(
                 self.hass, self.host.client, self.subentry.data, record.device_id
             )
@@ -840,6 +914,7 @@ class RoomController:
                 "owned": record.owned,
                 "reason": str(record.reason),
                 **({"moved_to": record.moved_to} if record.moved_to is not None else {}),
+                "left_group": left_group,
             },
         )
         self.host.schedule_save()  # the resume point the end's read completed

@@ -31,8 +31,9 @@ class StartPlayback:
     """Start the room's music for `session_id`; report back with playback_started/failed.
 
     ``follow_me``: take over an owned session another room of the account plays (the shell
-    knows the rooms) instead of starting the source. ``resume``: start the source at this
-    track and position rather than from the top.
+    knows the rooms) instead of starting the source. ``join``: join the player of such a
+    session instead (both rooms play in sync), else start the source. ``resume``: start the
+    source at this track and position rather than from the top.
     """
 
     session_id: str
@@ -41,6 +42,7 @@ class StartPlayback:
     shuffle: bool
     source: str | None
     follow_me: bool = False
+    join: bool = False
     resume: ResumeFrom | None = None
 
 

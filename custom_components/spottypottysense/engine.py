@@ -7,8 +7,9 @@ call returns (`decisions.py`: `SessionStarted`, `StartPlayback`, `EndPlayback`, 
 keeps everything a restart needs in `RoomState` (`records.py`), which serialises to plain JSON
 primitives. The room's settings come parsed and checked as `RoomOptions` (`options.py`).
 
-Across rooms the shell decides: with `follow_me` it may move another room's owned session to
-this room's speaker, and tells that room's engine with `moved` (an end without a pause).
+Across rooms the shell decides: with follow mode *move* it may move another room's owned session
+to this room's speaker, and tells that room's engine with `moved` (an end without a pause); with
+*join* it may group this room's player with that session's (both rooms' sessions stay open).
 
 Every input first carries out whatever is already due at `now` (exactly as `tick` would), so
 a late timer can never let a session outlive its deadline.
@@ -34,7 +35,7 @@ from .decisions import (
     SettleStart,
     StartPlayback,
 )
-from .options import RoomOptions
+from .options import FollowMode, RoomOptions
 from .parsing import MAX_COUNT, to_utc
 from .records import EndReason, ResumePoint, RoomState, Session, SessionRecord, SkipReason
 
@@ -547,7 +548,8 @@ class RoomEngine:
                 volume=options.start_volume(now),
                 shuffle=options.start_shuffle(now),
                 source=options.start_source(now),
-                follow_me=options.follow_me,
+                follow_me=options.follow_mode is FollowMode.MOVE,
+                join=options.follow_mode is FollowMode.JOIN,
                 resume=resume,
             ),
         ]

@@ -42,6 +42,10 @@ def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
     name = str(data.get("room") or data.get("sensor") or "SpottyPottySense")
     kind = event_type.removeprefix(f"{DOMAIN}_")
     if kind == EVENT_SESSION_STARTED:
+        if data.get("joined") and data.get("joined_from"):
+            return name, f"joined the music of {data['joined_from']} (both play in sync)"
+        if data.get("moved") and data.get("moved_from"):
+            return name, f"took over the music of {data['moved_from']}"
         if data.get("owned"):
             return name, "started playing Spotify"
         return name, "started a session; Spotify was already playing, so it was left alone"
@@ -50,6 +54,8 @@ def describe(event_type: str, data: Mapping[str, Any]) -> tuple[str, str]:
         why = END_REASONS.get(reason, reason)
         if reason == "moved" and data.get("moved_to"):
             why = f"the music moved to {data['moved_to']}"
+        if data.get("left_group"):
+            why += "; it left the player group and the other room plays on"
         length = _duration(data.get("duration"))
         if length is None:
             return name, f"ended the session because {why}"

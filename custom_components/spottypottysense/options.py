@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from enum import StrEnum
 from typing import Any, Final
 
 from .parsing import (
@@ -36,6 +37,16 @@ DEFAULT_MIN_PRESENCE: Final = timedelta(0)
 DEFAULT_MAX_SESSION: Final = timedelta(minutes=180)
 DEFAULT_ONLY_WHEN_IDLE: Final = True
 DEFAULT_FOLLOW_ME: Final = False
+
+
+class FollowMode(StrEnum):
+    """What a room does when it starts while another room plays a session it started."""
+
+    OWN = "own"  # start this room's own music; the other room plays on
+    MOVE = "move"  # move that music here (the other room's session ends as moved)
+    JOIN = "join"  # group this room's player with the other's: both play, in sync
+
+
 DEFAULT_APPROACH_WINDOW: Final = timedelta(seconds=30)
 MAX_APPROACH_WINDOW: Final = timedelta(seconds=120)
 MAX_RESUME_WINDOW: Final = timedelta(minutes=120)
@@ -56,13 +67,17 @@ class RoomOptions:
     windows: tuple[TimeWindow, ...] = ()
     quiet_hours: QuietHours | None = None  # the pre-window form: read as one more window
     only_when_idle: bool = DEFAULT_ONLY_WHEN_IDLE
-    follow_me: bool = DEFAULT_FOLLOW_ME
+    follow_mode: FollowMode = FollowMode.OWN
+    follow_me: bool = DEFAULT_FOLLOW_ME  # the pre-join form: True reads as FollowMode.MOVE
     resume_window: timedelta = timedelta(0)  # 0: every session starts the source afresh
     fade_out: timedelta = timedelta(0)  # 0: pause at once
     approach_window: timedelta = DEFAULT_APPROACH_WINDOW  # how long an approach's read is fresh
     time_zone: tzinfo = UTC
 
     def __post_init__(self) -> None:
+        if self.follow_me and self.follow_mode is FollowMode.OWN:
+            object.__setattr__(self, "follow_mode", FollowMode.MOVE)
+        object.__setattr__(self, "follow_me", self.follow_mode is not FollowMode.OWN)
         if self.quiet_hours is not None:
             windows = (*self.windows, from_quiet_hours(self.quiet_hours))
             object.__setattr__(self, "windows", windows)
@@ -136,7 +151,7 @@ class RoomOptions:
             only_when_idle=parse_flag(
                 "only_when_idle", data.get("only_when_idle"), DEFAULT_ONLY_WHEN_IDLE
             ),
-            follow_me=parse_flag("follow_me", data.get("follow_me"), DEFAULT_FOLLOW_ME),
+            follow_mode=parse_follow_mode(data),
             resume_window=minutes(
                 "resume_minutes",
                 timedelta(0),
@@ -234,3 +249,15 @@ class RoomOptions:
         deadline = self.deadline(session)
         max_end = self.max_end(session)
         return max_end if deadline is None else min(deadline, max_end)
+
+
+def parse_follow_mode(data: Mapping[str, Any]) -> FollowMode:
+    """`follow_mode`, or for a room stored before it, the `follow_me` flag (on: move)."""
+    mode = data.get("follow_mode")
+    if mode is None:
+        moves = parse_flag("follow_me", data.get("follow_me"), DEFAULT_FOLLOW_ME)
+        return FollowMode.MOVE if moves else FollowMode.OWN
+    try:
+        return FollowMode(mode)
+    except ValueError:
+        raise ValueError(f"follow_mode: expected own, move or join, not {mode!r}") from None

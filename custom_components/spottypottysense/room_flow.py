@@ -28,7 +28,7 @@ from .const import (
     CONF_AREA,
     CONF_COOLDOWN_MINUTES,
     CONF_FADE_OUT_SECONDS,
-    CONF_FOLLOW_ME,
+    CONF_FOLLOW_MODE,
     CONF_MAX_SESSION_MINUTES,
     CONF_MEDIA_PLAYER_ENTITY,
     CONF_MIN_PRESENCE_SECONDS,
@@ -53,6 +53,7 @@ from .const import (
     DEFAULTS,
     MOTION_DEVICE_CLASSES,
 )
+from .options import FollowMode, parse_follow_mode
 from .quiet_hours import WEEKDAYS, QuietMode
 from .runtime import SpottyPottySenseConfigEntry
 from .speaker import SpeakerKind
@@ -102,7 +103,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
         CONF_VOLUME,
         CONF_SHUFFLE,
         CONF_ONLY_WHEN_IDLE,
-        CONF_FOLLOW_ME,
+        CONF_FOLLOW_MODE,
         CONF_RESUME_MINUTES,
     ),
     SECTION_TIMING: (
@@ -372,6 +373,13 @@ def validate_speaker_entities(
     return errors
 
 
+def _saved_follow_mode(saved: Mapping[str, Any]) -> FollowMode:
+    try:
+        return parse_follow_mode(saved)
+    except ValueError:
+        return FollowMode.OWN
+
+
 def _parse_time(value: str) -> str:
     # The time selector has validated the value already; keep it if it were ever unparsable.
     return parsed.isoformat() if (parsed := dt_util.parse_time(value)) is not None else value
@@ -433,6 +441,9 @@ class RoomSubentryFlow(WindowSteps):
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         suggested: dict[str, Any] = {**DEFAULTS, **saved, CONF_NAME: title}
+        if saved:
+            # A room saved before the follow mode had the "music follows you" switch.
+            suggested[CONF_FOLLOW_MODE] = str(_saved_follow_mode(saved))
         if CONF_WINDOWS in saved:
             # Quiet hours are stored as the quiet time window; the form shows its fields.
             suggested.update(quiet_fields(saved))
@@ -536,7 +547,13 @@ class RoomSubentryFlow(WindowSteps):
                 vol.Required(CONF_SHUFFLE): selector.BooleanSelector(),
                 vol.Required(CONF_ONLY_WHEN_IDLE): selector.BooleanSelector(),
                 # Added later than the rest: a default keeps older forms and automations valid.
-                vol.Required(CONF_FOLLOW_ME, default=False): selector.BooleanSelector(),
+                vol.Required(CONF_FOLLOW_MODE, default=FollowMode.OWN): selector.SelectSelector(
+                    selector.SelectSelectorConfig(
+                        options=[str(mode) for mode in FollowMode],
+                        mode=selector.SelectSelectorMode.LIST,
+                        translation_key=CONF_FOLLOW_MODE,
+                    )
+                ),
                 vol.Required(CONF_RESUME_MINUTES, default=0): _number(CONF_RESUME_MINUTES, "min"),
             }
         )
