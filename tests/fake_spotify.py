@@ -25,6 +25,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 import hashlib
 import json
+import ssl
 import time
 from typing import Any
 
@@ -240,6 +241,18 @@ def _tracks_for(context_uri: str) -> list[str]:
 # --- the server ----------------------------------------------------------------------------------
 
 
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Copy one direction of a proxied connection until either side hangs up."""
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
 class FakeSpotify:
     """State, behaviour and fault injection of the fake Web API."""
 
@@ -266,6 +279,9 @@ class FakeSpotify:
         self._delays: dict[tuple[str, str], float] = {}
         self._last_context: str | None = None
         self._runner: web.AppRunner | None = None
+        self._proxy: asyncio.Server | None = None
+        self.accounts_url = ""
+        self.token_delay = 0.0  # the token endpoint's round trip (a refresh)
         self._handlers: set[asyncio.Task[Any]] = set()
         self._routes: dict[tuple[str, str], Callable[[_Call], web.Response]] = {
             ("GET", "/me"): self._get_me,
@@ -284,8 +300,21 @@ class FakeSpotify:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
-    async def start(self, port: int = 0) -> None:
-        """Listen on 127.0.0.1 (a free port unless given); loopback only, always."""
+    async def start(
+        self,
+        port: int = 0,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        connect_delay: float = 0.0,
+    ) -> None:
+        """Listen on 127.0.0.1 (a free port unless given); loopback only, always.
+
+        With `ssl_context` the Web API answers over TLS (``self.url`` is https) and the accounts
+        service (OAuth) on a plain HTTP port of its own (``self.accounts_url``). A
+        `connect_delay` makes every new connection wait that long before the server's first
+        byte (a TCP proxy in front): with TLS a client's connect, handshake included, then
+        takes that long, as a connection across the internet does; loopback's costs nothing.
+        """
         app = web.Application()
         app.router.add_route("*", "/v1/{tail:.*}", self._handle)
         # The accounts service (OAuth), for scripts/develop --demo: consent is given at once.
@@ -296,13 +325,54 @@ class FakeSpotify:
             app, access_log=None, handler_cancellation=True, shutdown_timeout=0.1
         )
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        inner = 0 if connect_delay else port
+        site = web.TCPSite(self._runner, "127.0.0.1", inner, ssl_context=ssl_context)
         await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}/v1/"
+        host, api_port = self._runner.addresses[0][:2]
+        self.accounts_url = f"http://{host}:{api_port}"
+        if ssl_context is not None:
+            accounts = web.TCPSite(self._runner, "127.0.0.1", 0)
+            await accounts.start()
+            self.accounts_url = "http://{}:{}".format(*self._runner.addresses[-1][:2])
+        if connect_delay:
+            server_port = api_port
+            self._proxy = await asyncio.start_server(
+                lambda reader, writer: self._proxy_connection(
+                    reader, writer, server_port, connect_delay
+                ),
+                "127.0.0.1",
+                port,
+            )
+            api_port = self._proxy.sockets[0].getsockname()[1]
+        scheme = "https" if ssl_context is not None else "http"
+        self.url = f"{scheme}://{host}:{api_port}/v1/"
+
+    async def _proxy_connection(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        port: int,
+        delay: float,
+    ) -> None:
+        """One client connection: wait `delay`, then pipe it to the server both ways."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
+        try:
+            await asyncio.sleep(delay)
+            upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+            await asyncio.gather(_pipe(reader, upstream_writer), _pipe(upstream_reader, writer))
+        except OSError:
+            pass
+        finally:
+            writer.close()
+            self._handlers.discard(task)
 
     async def stop(self) -> None:
         """Stop listening and drop open connections."""
+        if self._proxy is not None:
+            self._proxy.close()
+            self._proxy = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -324,6 +394,8 @@ class FakeSpotify:
     async def _token(self, request: web.Request) -> web.Response:
         """Token endpoint: any code or refresh token gets the fake's valid token."""
         form = await request.post()
+        if self.token_delay:
+            await asyncio.sleep(self.token_delay)
         if form.get("grant_type") not in ("authorization_code", "refresh_token"):
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
         return web.json_response(

@@ -24,6 +24,7 @@ import requests
 import spotipy
 from urllib3.exceptions import ConnectTimeoutError
 
+from .api_connection import ConnectionWarmer
 from .const import SPOTIFY_API_URL
 
 _LOGGER = logging.getLogger(__name__)
@@ -420,6 +421,7 @@ class SpotifyClient:
             backoff_factor=0,
         )
         self._spotify.prefix = url if url.endswith("/") else f"{url}/"
+        self._warmer = ConnectionWarmer(self._session, self._spotify.prefix, timeout)
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -574,7 +576,7 @@ class SpotifyClient:
         transient_tries = 0
         while True:
             await self._wait_for_rate_limit()
-            token = await self._token_provider(force_refresh)
+            token = await self._token_with_connection(force_refresh)
             force_refresh = False
             # Fetching the token may have taken a while; a 429 seen meanwhile still holds.
             await self._wait_for_rate_limit()
@@ -631,6 +633,28 @@ class SpotifyClient:
                     ) from err
                 transient_tries += 1
                 await self._backoff_or_raise(what, type(err).__name__, transient_tries, cause=err)
+
+    async def _token_with_connection(self, force_refresh: bool) -> str:
+        """The token, and while it is refreshed, the API connection if the pool has none.
+
+        A valid token comes back without waiting (nothing to overlap: the request opens its
+        connection itself, as always); a refresh takes its round trip to the token endpoint,
+        and the connection opens meanwhile, so the request finds it ready.
+        """
+
+        async def fetch() -> str:
+            return await self._token_provider(force_refresh)
+
+        fetching = asyncio.Task(fetch(), eager_start=True)
+        if fetching.done() or not self._warmer.cold():
+            return await fetching
+        token_here = threading.Event()
+        warming = self._executor(self._warmer.warm, token_here)
+        try:
+            return await fetching
+        finally:
+            token_here.set()
+            await warming  # never raises; the request then takes the opened connection
 
     def _send(self, token: str, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         """Executor side: one spotipy call with this thread's token."""
