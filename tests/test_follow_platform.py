@@ -1,7 +1,8 @@
 """Follow-me between two real HA media_player entities (HA's own platform and actions).
 
 Both players are `MediaPlayerEntity`s set up through HA's media_player component, supporting
-`SEEK`; the move goes through HA's own play_media, media_seek and media_pause actions.
+`SEEK`; the move goes through HA's own play_media, media_seek and media_pause actions. Players of
+a (test) `music_assistant` platform move with its `transfer_queue` action instead.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from homeassistant.components.media_player import (
     MediaPlayerEntityFeature as F,
     MediaPlayerState,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    MockPlatform,
+    mock_platform,
     setup_test_component_platform,
 )
 
@@ -127,3 +132,76 @@ async def test_the_music_walks_from_the_kitchen_to_the_bathroom(
         "moved",
         "Bathroom",
     )
+
+
+# --- Music Assistant players: the queue moves with Music Assistant's own action -------------
+
+
+@pytest.fixture
+async def ma_players(hass: HomeAssistant) -> tuple[SeekingPlayer, SeekingPlayer]:
+    """Two players of a (test) Music Assistant integration, and its transfer_queue action."""
+    kitchen, bathroom = SeekingPlayer("Kitchen"), SeekingPlayer("Bathroom")
+    kitchen._attr_unique_id, bathroom._attr_unique_id = "ma-kitchen", "ma-bathroom"
+    by_id = {KITCHEN: kitchen, BATHROOM: bathroom}
+
+    async def setup_players(
+        hass: HomeAssistant,
+        config: ConfigType,
+        add: AddEntitiesCallback,
+        discovery_info: DiscoveryInfoType | None = None,
+    ) -> None:
+        add([kitchen, bathroom])
+
+    async def transfer_queue(call: ServiceCall) -> None:
+        """Music Assistant's move: the queue and its position go over; the source stops."""
+        target, source = by_id[call.data["entity_id"]], by_id[call.data["source_player"]]
+        target.asked.append(("transfer_queue", source.entity_id))
+        await target.async_play_media("playlist", str(source.media_content_id))
+        target.asked.pop()  # the queue came over: nobody asked the player to play it
+        target.listened(int(source.media_position or 0))
+        source._attr_state = MediaPlayerState.IDLE
+        source.async_write_ha_state()
+
+    mock_platform(
+        hass, "music_assistant.media_player", MockPlatform(async_setup_platform=setup_players)
+    )
+    hass.services.async_register("music_assistant", "transfer_queue", transfer_queue)
+    assert await async_setup_component(
+        hass, "media_player", {"media_player": {"platform": "music_assistant"}}
+    )
+    await hass.async_block_till_done()
+    assert (kitchen.entity_id, bathroom.entity_id) == (KITCHEN, BATHROOM)
+    return kitchen, bathroom
+
+
+async def test_music_assistant_moves_its_queue_between_its_players(
+    hass: HomeAssistant,
+    setup_credentials: None,
+    speaker: FakeSpotify,
+    ma_players: tuple[SeekingPlayer, SeekingPlayer],
+    config_entry: MockConfigEntry,
+    events: dict[str, list[Any]],
+) -> None:
+    kitchen, bathroom = ma_players
+    for motion in (KITCHEN_MOTION, BATHROOM_MOTION):
+        hass.states.async_set(motion, "off", {"device_class": "motion"})
+    config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    await set_motion(hass, KITCHEN_MOTION, "on")
+    kitchen.listened(95)
+    await set_motion(hass, BATHROOM_MOTION, "on")
+    # One action of Music Assistant's moved the queue and its position; nothing else was sent.
+    assert bathroom.asked == [("transfer_queue", KITCHEN)]
+    assert bathroom.state == MediaPlayerState.PLAYING
+    assert bathroom.media_position == 95
+    assert kitchen.state == MediaPlayerState.IDLE
+    assert ("media_pause", None) not in kitchen.asked
+    (ended,) = events["session_ended"]
+    assert (ended.data["room"], ended.data["reason"], ended.data["moved_to"]) == (
+        "Kitchen",
+        "moved",
+        "Bathroom",
+    )
+    assert events["session_started"][-1].data["moved_from"] == "Kitchen"

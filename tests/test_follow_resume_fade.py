@@ -62,16 +62,18 @@ async def test_music_follows_into_the_next_room(
     events: dict[str, list[Any]],
 ) -> None:
     await set_motion(hass, MOTION, "on")
+    mark = len(speaker.requests)
     await set_motion(hass, MOTION, "off")
+    # Leaving the bathroom: the kitchen (music follows) reads ahead, once.
+    assert calls(speaker, mark) == [("GET", "/me/player")]
     speaker.user_listened(83_000, track=3)
     track = speaker.playback.item_uri  # type: ignore[union-attr]
 
     mark = len(speaker.requests)
     await set_motion(hass, KITCHEN_MOTION, "on")
 
-    # One read proves the bathroom's session still plays; the move keeps track and position.
+    # That read proved the bathroom's session plays; the move keeps track and position.
     assert calls(speaker, mark) == [
-        ("GET", "/me/player"),
         ("PUT", "/me/player"),
         ("PUT", "/me/player/volume"),
     ]

@@ -41,7 +41,7 @@ from .engine import RoomEngine, Status
 from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
-from .options import RoomOptions
+from .options import FollowMode, RoomOptions
 from .player_join import async_join, async_leave, can_group, in_one_group
 from .player_move import async_move, async_stop_origin
 from .player_watch import PlayerWatch
@@ -362,6 +362,9 @@ class RoomController:
             decisions = self.engine.presence_changed(now, True, trusted=trusted)
         elif was_present and not present:
             decisions = self.engine.presence_changed(now, False)
+            if (session := self.engine.session) is not None and session.owned is True:
+                # Leaving a room whose music is ours: rooms the music may follow into read ahead.
+                self.host.neighbour_left(self)
         else:
             decisions = None
         if edge := old is not None and new is not None and {old.state, new.state} == _EDGE:
@@ -977,6 +980,16 @@ class RoomController:
         old, new = event.data["old_state"], event.data["new_state"]
         if old is None or new is None or old.state != STATE_OFF or new.state != STATE_ON:
             return  # only off → on; a reconnect (unavailable → on) is nobody coming
+        self.prepare()
+
+    @property
+    def follows_music(self) -> bool:
+        """Whether this room takes over or joins another room's music (follow mode)."""
+        return self.engine.options.follow_mode is not FollowMode.OWN
+
+    @callback
+    def prepare(self) -> None:
+        """Someone may walk in soon (an approach, or leaving a neighbour): read ahead."""
         if self._removed or self.host.unloaded:
             return
         if not self.engine.wants_preparation(dt_util.utcnow()):

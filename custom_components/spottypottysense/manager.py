@@ -253,6 +253,17 @@ class SessionManager:
             and session.device_id not in (None, target_id)
         ]
 
+    @callback
+    def neighbour_left(self, room: object) -> None:
+        """Someone left a room whose owned session plays: every room that follows reads ahead.
+
+        Follow-me's approach for free: the room you leave is where you come from. Each such
+        room makes its one read (only if a start there would read, as for an approach sensor).
+        """
+        for other in self.controllers.values():
+            if other is not room and other.follows_music:
+                other.prepare()
+
     # ---- history and storage ----------------------------------------------------------------
 
     def records_for(self, room_id: str) -> list[SessionRecord]:

@@ -70,5 +70,11 @@ class RoomHost(Protocol):
     def owned_sessions_elsewhere(self, room: object, target_id: str) -> list[MovableRoom]:
         """Other rooms whose owned session plays on another speaker than `target_id`."""
 
+    def neighbour_left(self, room: object) -> None:
+        """Nobody is in `room` any more while its owned session plays: get the others ready.
+
+        Rooms that follow music read the playback ahead (whoever left may be on the way).
+        """
+
     def start_reauth(self) -> None:
         """The account needs signing in again."""
