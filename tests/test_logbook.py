@@ -204,3 +204,49 @@ def test_the_room_key_names_the_room_and_sensor_is_its_alias() -> None:
     event = "spottypottysense_session_started"
     assert describe(event, {"room": "Bathroom", "owned": True})[0] == "Bathroom"
     assert describe(event, {"sensor": "Bathroom", "owned": True})[0] == "Bathroom"
+
+
+async def test_the_readmes_logbook_exclude_leaves_one_line_per_start_and_end(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    loaded_entry: MockConfigEntry,
+    speaker: FakeSpotify,
+) -> None:
+    """HA lists our entities' state changes too; the README's exclude leaves our two lines."""
+    config = {
+        "logbook": {
+            "exclude": {
+                "entities": [
+                    "sensor.bathroom_status",
+                    "sensor.bathroom_session_ends",
+                    "event.bathroom_session",
+                    "calendar.fake_user_sessions",
+                ]
+            }
+        }
+    }
+    assert await async_setup_component(hass, "logbook", config)
+    await hass.async_block_till_done()
+    start = dt_util.utcnow()
+    hass.states.async_set(MOTION, "on", {"device_class": "motion"})
+    await hass.async_block_till_done()
+    await hass.services.async_call(
+        "button", "press", {"entity_id": "button.bathroom_stop_session"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "logbook/get_events", "start_time": start.isoformat()})
+    response = await client.receive_json()
+    assert response["success"], response
+    # Besides the motion sensor and the button the user pressed, only our own lines remain.
+    lines = [
+        (entry.get("entity_id"), entry.get("message"))
+        for entry in response["result"]
+        if entry.get("entity_id") not in (MOTION, "button.bathroom_stop_session")
+    ]
+    assert lines == [
+        (None, "started playing Spotify"),
+        (None, "ended the session after under a minute because it was stopped by hand"),
+    ]
