@@ -425,6 +425,9 @@ class Journey:
         self.choose_spotify_speaker("user")
         ui.form_field("Name")
         self.check_form_translated(SPEAKER_STEP)
+        # "When music plays in another room": three choices, in words.
+        for label in STRINGS["selector"]["follow_mode"]["options"].values():
+            ui.see(f"the follow mode {label!r}", label)
         self.fill_room_form(name=ROOM)
         ui.form_top(SPEAKER_STEP)
         ui.shot("04-room-form")
