@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 # The zone pytest-homeassistant-custom-component gives `hass` (tests/conftest.py checks it).
 TEST_TIME_ZONE = "US/Pacific"
@@ -35,3 +35,15 @@ def starts_at(*when: int, time_zone: str = TEST_TIME_ZONE) -> pytest.MarkDecorat
     then never fire; starting the test's whole timeline at the date avoids that.
     """
     return pytest.mark.freeze_time(datetime(*when, tzinfo=ZoneInfo(time_zone)))
+
+
+async def set_up_with_sensors_off(
+    hass: HomeAssistant, entry: MockConfigEntry, motion_entities: tuple[str, ...]
+) -> MockConfigEntry:
+    """The account entry set up, its rooms' motion entities existing and off."""
+    for motion in motion_entities:
+        hass.states.async_set(motion, "off", {"device_class": "motion"})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

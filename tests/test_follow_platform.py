@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 
 from tests.conftest import PLAYLIST
 from tests.fake_spotify import FakeSpotify
-from tests.helpers import set_motion
+from tests.helpers import set_motion, set_up_with_sensors_off
 from tests.test_follow_players import (
     BATHROOM,
     BATHROOM_MOTION,
@@ -103,12 +103,7 @@ async def account(
     players: tuple[SeekingPlayer, SeekingPlayer],
     config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
-    for motion in (KITCHEN_MOTION, BATHROOM_MOTION):
-        hass.states.async_set(motion, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
+    return await set_up_with_sensors_off(hass, config_entry, (KITCHEN_MOTION, BATHROOM_MOTION))
 
 
 async def test_the_music_walks_from_the_kitchen_to_the_bathroom(
@@ -183,11 +178,7 @@ async def test_music_assistant_moves_its_queue_between_its_players(
     events: dict[str, list[Any]],
 ) -> None:
     kitchen, bathroom = ma_players
-    for motion in (KITCHEN_MOTION, BATHROOM_MOTION):
-        hass.states.async_set(motion, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
+    await set_up_with_sensors_off(hass, config_entry, (KITCHEN_MOTION, BATHROOM_MOTION))
 
     await set_motion(hass, KITCHEN_MOTION, "on")
     kitchen.listened(95)

@@ -24,7 +24,7 @@ from custom_components.spottypottysense.speaker import NowPlaying, SpeakerError
 from custom_components.spottypottysense.speaker_media_player import MediaPlayerSpeaker
 from tests.conftest import PLAYLIST, room_data
 from tests.fake_spotify import FakeSpotify
-from tests.helpers import set_motion
+from tests.helpers import set_motion, set_up_with_sensors_off
 from tests.media_players import FULL, FakePlayer, FakePlayers
 
 KITCHEN, BATHROOM = "media_player.kitchen", "media_player.bathroom"
@@ -77,12 +77,7 @@ async def account(
     bathroom: FakePlayer,
     config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
-    for motion in (KITCHEN_MOTION, BATHROOM_MOTION):
-        hass.states.async_set(motion, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
+    return await set_up_with_sensors_off(hass, config_entry, (KITCHEN_MOTION, BATHROOM_MOTION))
 
 
 async def _kitchen_playing(hass: HomeAssistant, kitchen: FakePlayer) -> None:

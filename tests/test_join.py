@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.spottypottysense.player_join import can_group, grouped_with
 from tests.conftest import MOTION, PLAYLIST, room_data
 from tests.fake_spotify import FakeSpotify
-from tests.helpers import advance, set_motion, starts_at
+from tests.helpers import advance, set_motion, set_up_with_sensors_off, starts_at
 from tests.test_follow_players import (
     BATHROOM,
     BATHROOM_MOTION,
@@ -154,12 +154,7 @@ async def account(
     players: tuple[GroupingPlayer, GroupingPlayer],
     config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
-    for motion in (KITCHEN_MOTION, BATHROOM_MOTION):
-        hass.states.async_set(motion, "off", {"device_class": "motion"})
-    config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(config_entry.entry_id)
-    await hass.async_block_till_done()
-    return config_entry
+    return await set_up_with_sensors_off(hass, config_entry, (KITCHEN_MOTION, BATHROOM_MOTION))
 
 
 async def _kitchen_plays_then_bathroom_joins(
