@@ -348,3 +348,26 @@ async def test_which_players_can_group(
     hass.states.async_set(BATHROOM, "idle", {"group_members": "media_player.kitchen"})
     assert grouped_with(hass, BATHROOM) == []  # an unreadable group is no group
     assert grouped_with(hass, "media_player.gone") == []
+
+
+async def test_after_a_restart_a_joined_room_still_leaves_the_group(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    account: MockConfigEntry,
+    players: tuple[GroupingPlayer, GroupingPlayer],
+    events: dict[str, list[Any]],
+) -> None:
+    """The group is read from the players when a room ends: nothing of it needs remembering."""
+    kitchen, bathroom = players
+    await _kitchen_plays_then_bathroom_joins(hass, kitchen, bathroom)
+    assert await hass.config_entries.async_unload(account.entry_id)
+    await hass.async_block_till_done()
+    freezer.tick(timedelta(minutes=1))
+    assert await hass.config_entries.async_setup(account.entry_id)
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.bathroom_status").state == "playing"
+    await set_motion(hass, BATHROOM_MOTION, "off")
+    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    assert bathroom.asked == [("unjoin", None)]
+    assert hass.states.get(KITCHEN).state == MediaPlayerState.PLAYING
+    assert events["session_ended"][-1].data["left_group"] is True
