@@ -73,3 +73,38 @@ async def test_leaving_a_room_whose_music_is_not_ours_gets_nobody_ready(
     mark = len(speaker.requests)
     await set_motion(hass, MOTION, "off")
     assert sent(speaker, mark) == []
+
+
+LIVING_MOTION = "binary_sensor.living_room_motion"
+
+
+@pytest.mark.parametrize(
+    "rooms",
+    [
+        [
+            bathroom(),
+            kitchen(follow_mode="move"),
+            {
+                "title": "Living room",
+                "data": {
+                    **kitchen(follow_mode="join")["data"],
+                    "motion_entities": [LIVING_MOTION],
+                    "spotify_device_id": "living-room-speaker",
+                    "spotify_device_name": "Living room speaker",
+                },
+            },
+        ]
+    ],
+)
+async def test_the_rooms_that_follow_share_one_read(
+    hass: HomeAssistant, loaded_entry: MockConfigEntry, speaker: FakeSpotify
+) -> None:
+    """Two rooms get ready for whoever left the bathroom: the account's playback is read once."""
+    speaker.add_device("living-room-speaker", "Living room speaker")
+    await set_motion(hass, MOTION, "on")
+    mark = len(speaker.requests)
+    await set_motion(hass, MOTION, "off")
+    assert sent(speaker, mark) == [READ]
+    await set_motion(hass, KITCHEN_MOTION, "on")  # the kitchen uses it: the music moves
+    assert speaker.playback is not None
+    assert speaker.playback.device_id == KITCHEN_SPEAKER

@@ -988,22 +988,33 @@ class RoomController:
         return self.engine.options.follow_mode is not FollowMode.OWN
 
     @callback
-    def prepare(self) -> None:
-        """Someone may walk in soon (an approach, or leaving a neighbour): read ahead."""
+    def prepare(self, playback: PlaybackRead | None = None) -> PlaybackRead | None:
+        """Someone may walk in soon (an approach, or leaving a neighbour): read ahead.
+
+        `playback`: the account's playback read another room started just now (one read
+        serves every room of the account). Returns the read this room waits on, to share.
+        """
         if self._removed or self.host.unloaded:
-            return
+            return None
         if not self.engine.wants_preparation(dt_util.utcnow()):
-            return
+            return None
         speaker = self.speaker()
         if speaker.kind is not SpeakerKind.SPOTIFY:
-            return  # a media player room's read is its player's state: nothing to save
+            return None  # a media player room's read is its player's state: nothing to save
         if self._preparing is not None and not self._preparing.done():
-            return
+            return None
+        if playback is None:
+            playback = self.hass.async_create_task(
+                speaker.async_now_playing(), f"{DOMAIN} {self.subentry_id} read", eager_start=True
+            )
         self._preparing = self.hass.async_create_task(
-            self._async_prepare(speaker), f"{DOMAIN} {self.subentry_id} approach", eager_start=True
+            self._async_prepare(speaker, playback),
+            f"{DOMAIN} {self.subentry_id} approach",
+            eager_start=True,
         )
+        return playback
 
-    async def _async_prepare(self, speaker: Speaker) -> Prepared | None:
+    async def _async_prepare(self, speaker: Speaker, playback: PlaybackRead) -> Prepared | None:
         """The approach's read (one request); a failure costs nothing but that request.
 
         A speaker with a wake entity is also made sure of: listed in Spotify's devices, or
@@ -1011,7 +1022,7 @@ class RoomController:
         """
         target_id = speaker.target_id
         try:
-            playing = await speaker.async_now_playing()
+            playing = await playback
             if isinstance(speaker, SpotifyConnectSpeaker) and (
                 playing is None or playing.target_id != target_id
             ):
@@ -1182,6 +1193,10 @@ def _moving_record(session: Session, now: datetime) -> SessionRecord:
 def _plays(playing: NowPlaying | None, session: Session | None) -> bool:
     """Whether `playing` is `session`'s music, still on its speaker (owned sessions only)."""
     return session is not None and is_ours(playing, session)
+
+
+type PlaybackRead = asyncio.Task[NowPlaying | None]
+"""The account's playback, being read ahead (rooms of one account may share it)."""
 
 
 @dataclass(frozen=True, slots=True)

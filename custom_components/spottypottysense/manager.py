@@ -257,12 +257,14 @@ class SessionManager:
     def neighbour_left(self, room: object) -> None:
         """Someone left a room whose owned session plays: every room that follows reads ahead.
 
-        Follow-me's approach for free: the room you leave is where you come from. Each such
-        room makes its one read (only if a start there would read, as for an approach sensor).
+        Follow-me's approach for free: the room you leave is where you come from. The rooms
+        share one read of the account's playback (made only if a start there would read, as
+        for an approach sensor); each still makes sure of its own speaker.
         """
+        shared = None  # one playback read serves every room of the account
         for other in self.controllers.values():
             if other is not room and other.follows_music:
-                other.prepare()
+                shared = other.prepare(shared) or shared
 
     # ---- history and storage ----------------------------------------------------------------
 
