@@ -361,20 +361,27 @@ async def bare_spotipy(hass: HomeAssistant, fake: FakeSpotify, calls: int) -> li
     return latencies
 
 
+BARE_HEADERS = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+
+
+async def bare_play(session: aiohttp.ClientSession, fake: FakeSpotify) -> None:
+    """The play request, sent by hand with aiohttp, and its answer read."""
+    async with session.put(
+        f"{fake.url}me/player/play",
+        params={"device_id": "speaker-0"},
+        json={"context_uri": PLAYLIST},
+        headers=BARE_HEADERS,
+    ) as answer:
+        await answer.read()
+
+
 async def bare_aiohttp(fake: FakeSpotify, calls: int) -> list[float]:
     """(b'): the same play request with aiohttp from the loop: the floor without spotipy."""
     latencies: list[float] = []
-    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
     async with aiohttp.ClientSession() as session:
         for _ in range(calls):
             started = time.monotonic()
-            async with session.put(
-                f"{fake.url}me/player/play",
-                params={"device_id": "speaker-0"},
-                json={"context_uri": PLAYLIST},
-                headers=headers,
-            ) as response:
-                await response.read()
+            await bare_play(session, fake)
             latencies.append(fake.requests_to("PUT", "/me/player/play")[-1].time - started)
     return latencies
 
@@ -663,20 +670,13 @@ async def round_trips(
             await end_session(hass, motion, status)
             hass.states.async_set(hall, "off")
             await hass.async_block_till_done()
-    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
 
     async def bare(session: aiohttp.ClientSession, *, read_first: bool) -> float:
         started = time.monotonic()
         if read_first:
-            async with session.get(f"{fake.url}me/player", headers=headers) as answer:
+            async with session.get(f"{fake.url}me/player", headers=BARE_HEADERS) as answer:
                 await answer.read()
-        async with session.put(
-            f"{fake.url}me/player/play",
-            params={"device_id": "speaker-0"},
-            json={"context_uri": PLAYLIST},
-            headers=headers,
-        ) as answer:
-            await answer.read()
+        await bare_play(session, fake)
         return time.monotonic() - started
 
     out["bare_play"], out["bare_read_play"], out["bare_new_read_play"] = [], [], []

@@ -11,9 +11,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from homeassistant.components.media_player import MediaPlayerEntity
 from homeassistant.components.media_player.const import MediaPlayerEntityFeature as F
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import setup_test_component_platform
 
 FULL = F.PLAY_MEDIA | F.PLAY | F.PAUSE | F.STOP | F.VOLUME_SET | F.SHUFFLE_SET | F.TURN_ON
 BASIC = F.PLAY_MEDIA | F.PLAY | F.PAUSE
@@ -119,3 +122,11 @@ class FakePlayers:
                 hook(data)
 
         return handle
+
+
+async def set_up_real_players(hass: HomeAssistant, players: dict[str, MediaPlayerEntity]) -> None:
+    """Real `MediaPlayerEntity`s through HA's media_player component, at these entity ids."""
+    setup_test_component_platform(hass, "media_player", list(players.values()))
+    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
+    await hass.async_block_till_done()
+    assert [player.entity_id for player in players.values()] == list(players)

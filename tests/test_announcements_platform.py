@@ -17,16 +17,15 @@ from homeassistant.components.media_player import (
     MediaPlayerState,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    setup_test_component_platform,
 )
 
 from tests.conftest import MOTION, PLAYLIST
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion
+from tests.media_players import set_up_real_players
 from tests.test_player_border import NOON, PLAYER, TIMEOUT, media_room
 
 TTS = "media-source://tts/cloud?message=The+washing+machine+is+done"
@@ -95,10 +94,7 @@ class AnnouncingPlayer(MediaPlayerEntity):
 @pytest.fixture
 async def player(hass: HomeAssistant) -> AnnouncingPlayer:
     entity = AnnouncingPlayer()
-    setup_test_component_platform(hass, "media_player", [entity])
-    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
-    await hass.async_block_till_done()
-    assert entity.entity_id == PLAYER
+    await set_up_real_players(hass, {PLAYER: entity})
     return entity
 
 

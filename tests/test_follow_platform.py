@@ -23,12 +23,12 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     MockPlatform,
     mock_platform,
-    setup_test_component_platform,
 )
 
 from tests.conftest import PLAYLIST
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import set_motion, set_up_with_sensors_off
+from tests.media_players import set_up_real_players
 from tests.test_follow_players import (
     BATHROOM,
     BATHROOM_MOTION,
@@ -88,10 +88,7 @@ class SeekingPlayer(MediaPlayerEntity):
 @pytest.fixture
 async def players(hass: HomeAssistant) -> tuple[SeekingPlayer, SeekingPlayer]:
     kitchen, bathroom = SeekingPlayer("Kitchen"), SeekingPlayer("Bathroom")
-    setup_test_component_platform(hass, "media_player", [kitchen, bathroom])
-    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
-    await hass.async_block_till_done()
-    assert (kitchen.entity_id, bathroom.entity_id) == (KITCHEN, BATHROOM)
+    await set_up_real_players(hass, {KITCHEN: kitchen, BATHROOM: bathroom})
     return kitchen, bathroom
 
 

@@ -19,17 +19,16 @@ from homeassistant.components.media_player import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    setup_test_component_platform,
 )
 
 from custom_components.spottypottysense.player_join import can_group, grouped_with
 from tests.conftest import MOTION, PLAYLIST, room_data
 from tests.fake_spotify import FakeSpotify
 from tests.helpers import advance, set_motion, set_up_with_sensors_off, starts_at
+from tests.media_players import set_up_real_players
 from tests.test_follow_players import (
     BATHROOM,
     BATHROOM_MOTION,
@@ -137,10 +136,7 @@ async def players(
         GroupingPlayer("Kitchen", features[0]),
         GroupingPlayer("Bathroom", features[1]),
     )
-    setup_test_component_platform(hass, "media_player", [kitchen, bathroom])
-    assert await async_setup_component(hass, "media_player", {"media_player": {"platform": "test"}})
-    await hass.async_block_till_done()
-    assert (kitchen.entity_id, bathroom.entity_id) == (KITCHEN, BATHROOM)
+    await set_up_real_players(hass, {KITCHEN: kitchen, BATHROOM: bathroom})
     for player in (kitchen, bathroom):
         player.players.update({KITCHEN: kitchen, BATHROOM: bathroom})
     return kitchen, bathroom
@@ -155,6 +151,12 @@ async def account(
     config_entry: MockConfigEntry,
 ) -> MockConfigEntry:
     return await set_up_with_sensors_off(hass, config_entry, (KITCHEN_MOTION, BATHROOM_MOTION))
+
+
+async def _empties(hass: HomeAssistant, freezer: FrozenDateTimeFactory, motion: str) -> None:
+    """Nobody in the room any more, and its timeout (5 minutes) passes."""
+    await set_motion(hass, motion, "off")
+    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
 
 
 async def _kitchen_plays_then_bathroom_joins(
@@ -187,8 +189,7 @@ async def test_the_bathroom_joins_the_kitchen_and_leaves_when_it_empties(
     assert joined["moved"] is False
 
     # The bathroom empties: it leaves the group; the kitchen plays on, never paused.
-    await set_motion(hass, BATHROOM_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, BATHROOM_MOTION)
     assert bathroom.asked == [("unjoin", None)]
     assert ("media_pause", None) not in kitchen.asked
     assert hass.states.get(KITCHEN).state == MediaPlayerState.PLAYING
@@ -201,8 +202,7 @@ async def test_the_bathroom_joins_the_kitchen_and_leaves_when_it_empties(
     assert hass.states.get("sensor.kitchen_status").state == "playing"
 
     # The kitchen ends by its own rules: alone now, it pauses.
-    await set_motion(hass, KITCHEN_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, KITCHEN_MOTION)
     assert kitchen.asked[-1] == ("media_pause", None)
     assert events["session_ended"][-1].data["left_group"] is False
 
@@ -218,8 +218,7 @@ async def test_a_group_reported_on_its_leader_only_is_left_too(
     kitchen.leader_only = True
     await _kitchen_plays_then_bathroom_joins(hass, kitchen, bathroom)
     assert hass.states.get(BATHROOM).attributes["group_members"] == []
-    await set_motion(hass, BATHROOM_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, BATHROOM_MOTION)
     assert bathroom.asked == [("unjoin", None)]
     assert ("media_pause", None) not in kitchen.asked
 
@@ -234,8 +233,7 @@ async def test_a_leave_that_fails_never_pauses_the_other_rooms_music(
     kitchen, bathroom = players
     bathroom.refuse_unjoin = True
     await _kitchen_plays_then_bathroom_joins(hass, kitchen, bathroom)
-    await set_motion(hass, BATHROOM_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, BATHROOM_MOTION)
     assert bathroom.asked == [("unjoin", None)]
     assert ("media_pause", None) not in kitchen.asked + bathroom.asked
     assert hass.states.get(KITCHEN).state == MediaPlayerState.PLAYING
@@ -253,16 +251,14 @@ async def test_the_kitchen_leaves_first_and_the_bathroom_plays_on(
 ) -> None:
     kitchen, bathroom = players
     await _kitchen_plays_then_bathroom_joins(hass, kitchen, bathroom)
-    await set_motion(hass, KITCHEN_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, KITCHEN_MOTION)
     # The kitchen, empty, leaves the group instead of pausing it under the bathroom's feet.
     assert kitchen.asked[-1] == ("unjoin", None)
     assert hass.states.get(BATHROOM).state == MediaPlayerState.PLAYING
     assert events["session_ended"][-1].data["room"] == "Kitchen"
     assert events["session_ended"][-1].data["reason"] == "timeout"
     # The bathroom's session, still ours, ends by its own rules: a pause.
-    await set_motion(hass, BATHROOM_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, BATHROOM_MOTION)
     assert bathroom.asked == [("media_pause", None)]
     assert hass.states.get(BATHROOM).state == MediaPlayerState.PAUSED
 
@@ -366,8 +362,7 @@ async def test_after_a_restart_a_joined_room_still_leaves_the_group(
     assert await hass.config_entries.async_setup(account.entry_id)
     await hass.async_block_till_done()
     assert hass.states.get("sensor.bathroom_status").state == "playing"
-    await set_motion(hass, BATHROOM_MOTION, "off")
-    await advance(hass, freezer, timedelta(minutes=5, seconds=1))
+    await _empties(hass, freezer, BATHROOM_MOTION)
     assert bathroom.asked == [("unjoin", None)]
     assert hass.states.get(KITCHEN).state == MediaPlayerState.PLAYING
     assert events["session_ended"][-1].data["left_group"] is True

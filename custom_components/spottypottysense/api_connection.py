@@ -38,11 +38,18 @@ class ConnectionWarmer:
         self._pool: HTTPConnectionPool | None = None
         self._pools: Sized = ()  # the pool manager's pools: emptied when the session closes
 
+    def _live_pool(self) -> HTTPConnectionPool | None:
+        """The pool found before, unless closed since (or the session's pools were cleared)."""
+        pool = self._pool
+        if pool is None or pool.pool is None or not len(self._pools):
+            return None
+        return pool
+
     def cold(self) -> bool:
         """Whether no open connection waits in the pool (cheap and non-blocking: on the loop)."""
-        pool = self._pool
+        pool = self._live_pool()
         queue = pool.pool if pool is not None else None
-        if queue is None or not len(self._pools):
+        if queue is None:
             return True  # not looked up yet, or closed since (the session was closed)
         idle: list[Any] = list(queue.queue)
         return not any(conn is not None and conn.is_connected for conn in idle)
@@ -56,8 +63,8 @@ class ConnectionWarmer:
         that cannot be opened now is the request's to open (and to report) in its turn.
         """
         try:
-            pool = self._pool
-            if pool is None or pool.pool is None or not len(self._pools):
+            pool = self._live_pool()
+            if pool is None:
                 pool = self._pool = self._find_pool()
             if pool is None:
                 return

@@ -41,7 +41,7 @@ from .engine import RoomEngine, Status
 from .fade import lowered_by_fade
 from .fader import Fader
 from .history import TodayTotals
-from .options import FollowMode, RoomOptions
+from .options import RoomOptions
 from .player_join import async_join, async_leave, can_group, in_one_group
 from .player_move import async_move, async_stop_origin
 from .player_watch import PlayerWatch
@@ -565,40 +565,36 @@ class RoomController:
         own music instead and the other room's session goes on by its own rules (its timeout
         pauses what is still ours).
         """
-        for room in self.host.owned_sessions_elsewhere(self, speaker.target_id):
-            session = room.session
-            if session is None:
-                continue
-            origin = speaker_for_target(
-                self.hass, self.host.client, self.subentry.data, session.device_id
-            )
-            if origin.kind is SpeakerKind.SPOTIFY and speaker.kind is SpeakerKind.SPOTIFY:
-                continue  # Spotify's own transfer moves these (_async_follow)
-            playing = await origin.async_now_playing()
-            if playing is None or not _plays(playing, session):
-                continue
-            record = _moving_record(session, dt_util.utcnow())
-            await self._async_write_move(decision, speaker, playing.context_uri, ahead)
-            try:
-                if speaker.kind is SpeakerKind.MEDIA_PLAYER:
-                    moved = await async_move(self.hass, origin, record, speaker.target_id, playing)
-                    how, stopped = moved.how, moved.origin_stopped
-                    outcome = StartOutcome(
-                        owned=True, target_id=speaker.target_id, context_uri=playing.context_uri
-                    )
-                else:
-                    outcome = await self._async_start_moved(decision, speaker, playing)
-                    how, stopped = "play", await async_stop_origin(origin, record)
-            except SpeakerError:
-                _LOGGER.warning(
-                    "%s: the music of %s could not move here; playing this room's own",
-                    self.name,
-                    room.name,
+        here_spotify = speaker.kind is SpeakerKind.SPOTIFY
+        found = await self._first_still_playing(
+            speaker.target_id,
+            # Between two Spotify Connect speakers Spotify's own transfer moves (_async_follow).
+            lambda origin: not (here_spotify and origin.kind is SpeakerKind.SPOTIFY),
+        )
+        if found is None:
+            return False
+        room, session, origin, playing = found
+        record = _moving_record(session, dt_util.utcnow())
+        await self._async_write_move(decision, speaker, playing.context_uri, ahead)
+        try:
+            if speaker.kind is SpeakerKind.MEDIA_PLAYER:
+                moved = await async_move(self.hass, origin, record, speaker.target_id, playing)
+                how, stopped = moved.how, moved.origin_stopped
+                outcome = StartOutcome(
+                    owned=True, target_id=speaker.target_id, context_uri=playing.context_uri
                 )
-                return False
-            await self._async_moved_here(decision, outcome, room, how, stopped=stopped)
-            return True
-        return False
+            else:
+                outcome = await self._async_start_moved(decision, speaker, playing)
+                how, stopped = "play", await async_stop_origin(origin, record)
+        except SpeakerError:
+            _LOGGER.warning(
+                "%s: the music of %s could not move here; playing this room's own",
+                self.name,
+                room.name,
+            )
+            return False
+        await self._async_moved_here(decision, outcome, room, how, stopped=stopped)
+        return True
 
     async def _async_join(
         self, decision: StartPlayback, speaker: Speaker, ahead: WriteAhead
@@ -612,35 +608,50 @@ class RoomController:
         if speaker.kind is not SpeakerKind.MEDIA_PLAYER:
             return False  # Spotify Connect has no groups
         member = speaker.target_id
-        for room in self.host.owned_sessions_elsewhere(self, member):
-            session = room.session
-            leader = session.device_id if session is not None else None
-            if session is None or leader is None or not can_group(self.hass, leader, member):
-                continue
-            origin = speaker_for_target(self.hass, self.host.client, self.subentry.data, leader)
-            if not _plays(await origin.async_now_playing(), session):
-                continue
-            await self._async_write_move(decision, speaker, session.context_uri, ahead)
-            try:
-                await async_join(self.hass, leader, member)
-            except SpeakerError:
-                _LOGGER.warning(
-                    "%s: could not join the music of %s; playing this room's own",
-                    self.name,
-                    room.name,
-                )
-                return False
-            _LOGGER.info("%s: joined the music of %s", self.name, room.name)
-            outcome = StartOutcome(owned=True, target_id=member, context_uri=session.context_uri)
-            self._started(decision, outcome, joined_from=room.name)
-            await self._async_save_now()
-            return True
-        return False
+        found = await self._first_still_playing(
+            member, lambda origin: can_group(self.hass, origin.target_id, member)
+        )
+        if found is None:
+            return False
+        room, session, leader, _playing = found
+        await self._async_write_move(decision, speaker, session.context_uri, ahead)
+        try:
+            await async_join(self.hass, leader.target_id, member)
+        except SpeakerError:
+            _LOGGER.warning(
+                "%s: could not join the music of %s; playing this room's own", self.name, room.name
+            )
+            return False
+        _LOGGER.info("%s: joined the music of %s", self.name, room.name)
+        outcome = StartOutcome(owned=True, target_id=member, context_uri=session.context_uri)
+        self._started(decision, outcome, joined_from=room.name)
+        await self._async_save_now()
+        return True
 
-    def _rooms_grouped_with(self, player: str | None) -> list[str]:
+    async def _first_still_playing(
+        self, target_id: str, worth_a_look: Callable[[Speaker], bool]
+    ) -> tuple[MovableRoom, Session, Speaker, NowPlaying] | None:
+        """The first other room whose owned session its speaker still plays (read if worth it).
+
+        With its session, its speaker and what that speaker plays: proof the music is still
+        that session's, never music someone put on by hand.
+        """
+        for room in self.host.owned_sessions_elsewhere(self, target_id):
+            session = room.session
+            if session is None or session.device_id is None:
+                continue
+            origin = speaker_for_target(
+                self.hass, self.host.client, self.subentry.data, session.device_id
+            )
+            if not worth_a_look(origin):
+                continue
+            playing = await origin.async_now_playing()
+            if playing is not None and _plays(playing, session):
+                return room, session, origin, playing
+        return None
+
+    def _rooms_grouped_with(self, player: str) -> list[str]:
         """Other rooms in session on a player grouped with `player` (leave, do not pause)."""
-        if player is None:
-            return []
         return [
             room.name
             for room in self.host.owned_sessions_elsewhere(self, player)
@@ -859,20 +870,18 @@ class RoomController:
         read: NowPlaying | None = None
         left_group = False
         # A moved session plays on in another room: no pause (its fade's volume still goes back).
-        if (
-            record.owned
-            and record.reason is not EndReason.MOVED
-            and (others := self._rooms_grouped_with(record.device_id))
-        ):
+        ours_here = record.owned and record.reason is not EndReason.MOVED
+        player = record.device_id
+        if ours_here and player is not None and (others := self._rooms_grouped_with(player)):
             # Grouped with a room still in session: leave the group, the music plays on there.
             left_group = True
             _LOGGER.info("%s: leaving the group; %s plays on", self.name, ", ".join(others))
             try:
-                await async_leave(self.hass, record.device_id or "")
+                await async_leave(self.hass, player)
             except SpeakerError as err:
                 _LOGGER.warning("%s: could not leave the group: %s", self.name, err)
                 failure = err
-        elif record.owned and record.reason is not EndReason.MOVED:
+        elif ours_here:
             speaker = speaker_for_target(
                 self.hass, self.host.client, self.subentry.data, record.device_id
             )
@@ -985,7 +994,7 @@ class RoomController:
     @property
     def follows_music(self) -> bool:
         """Whether this room takes over or joins another room's music (follow mode)."""
-        return self.engine.options.follow_mode is not FollowMode.OWN
+        return self.engine.options.follow_me
 
     @callback
     def prepare(self, playback: PlaybackRead | None = None) -> PlaybackRead | None:

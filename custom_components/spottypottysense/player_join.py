@@ -17,14 +17,8 @@ from homeassistant.components.media_player.const import (
 )
 from homeassistant.const import ATTR_ENTITY_ID
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity import entity_sources
 
-from .speaker_media_player import async_call, supported_features
-
-
-def _owner(hass: HomeAssistant, entity_id: str) -> str | None:
-    source = entity_sources(hass).get(entity_id)
-    return source["domain"] if source is not None else None
+from .speaker_media_player import async_call, player_integration, supported_features
 
 
 def can_group(hass: HomeAssistant, leader: str, member: str) -> bool:
@@ -37,8 +31,8 @@ def can_group(hass: HomeAssistant, leader: str, member: str) -> bool:
         for state in states
     ):
         return False
-    owner = _owner(hass, leader)
-    return owner is not None and owner == _owner(hass, member)
+    owner = player_integration(hass, leader)
+    return owner is not None and owner == player_integration(hass, member)
 
 
 def grouped_with(hass: HomeAssistant, entity_id: str) -> list[str]:

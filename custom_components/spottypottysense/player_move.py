@@ -22,7 +22,6 @@ from homeassistant.components.media_player.const import (
 )
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_MEDIA_SEEK
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
 
 from .records import SessionRecord
 from .speaker import NowPlaying, Speaker, SpeakerError, SpeakerKind, is_ours
@@ -30,6 +29,7 @@ from .speaker_media_player import (
     SERVICE_PLAY_MEDIA,
     async_call,
     content_type,
+    player_integration,
     supported_features,
 )
 
@@ -45,11 +45,6 @@ class Moved:
 
     how: str  # "transfer_queue" or "play_media"
     origin_stopped: bool
-
-
-def _platform(hass: HomeAssistant, entity_id: str) -> str | None:
-    entry = er.async_get(hass).async_get(entity_id)
-    return entry.platform if entry is not None else None
 
 
 def _plays(hass: HomeAssistant, entity_id: str, content_id: str | None) -> bool:
@@ -81,8 +76,8 @@ async def async_move(
     origin_entity = origin.player_entity if origin.kind is SpeakerKind.MEDIA_PLAYER else None
     if (
         origin_entity is not None
-        and _platform(hass, origin_entity) == MUSIC_ASSISTANT
-        and _platform(hass, target) == MUSIC_ASSISTANT
+        and player_integration(hass, origin_entity) == MUSIC_ASSISTANT
+        and player_integration(hass, target) == MUSIC_ASSISTANT
         and hass.services.has_service(MUSIC_ASSISTANT, TRANSFER_QUEUE)
     ):
         await async_call(

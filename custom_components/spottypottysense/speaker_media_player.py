@@ -39,6 +39,8 @@ from homeassistant.const import (
     STATE_UNKNOWN,
 )
 from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity import entity_sources
 
 from .announcement import is_announcement
 from .parsing import position_ms, volume_percent
@@ -79,6 +81,17 @@ def supported_features(state: State) -> MediaPlayerEntityFeature:
         return MediaPlayerEntityFeature(int(state.attributes.get(ATTR_SUPPORTED_FEATURES) or 0))
     except TypeError, ValueError, OverflowError:
         return MediaPlayerEntityFeature(0)
+
+
+def player_integration(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The integration a player belongs to: its registry platform, else the entity's source.
+
+    An entity without a unique id has no registry entry; HA still knows who added it.
+    """
+    if (entry := er.async_get(hass).async_get(entity_id)) is not None:
+        return entry.platform
+    source = entity_sources(hass).get(entity_id)
+    return source["domain"] if source is not None else None
 
 
 class PlayerCancelledError(RuntimeError):
